@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/base/macros.h \
+	lib/hvutil/base/hvutil.h \
+	lib/hvutil/base/errno-util.h \
+	lib/hvutil/base/errno-util.c \
+	lib/hvutil/base/log.h \
+	lib/hvutil/base/log.c \
+	lib/hvutil/base/string-table.h \
+	lib/hvutil/base/string-table.c \
+	lib/hvutil/base/utf16.h \
+	lib/hvutil/base/utf16.c \
+	lib/hvutil/base/path.h \
+	lib/hvutil/base/path.c
