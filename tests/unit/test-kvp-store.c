@@ -17,7 +17,7 @@
 #include "base/macros.h"
 #include "services/kvp-store.h"
 
-#define REC HV_KVP_POOL_RECORD_SIZE
+#define REC HV_KVP_STORE_RECORD_SIZE
 
 static char dir[] = "/tmp/hv-test-kvp-XXXXXX";
 static char path[300];
@@ -38,18 +38,18 @@ static void teardown(void)
 
 TestSuite(kvp_store, .init = setup, .fini = teardown);
 
-static struct hv_kvp_pool *open_pool(uint32_t max)
+static struct hv_kvp_store *open_pool(uint32_t max)
 {
-	struct hv_kvp_pool_options o = { .max_records = max };
-	struct hv_kvp_pool *p = NULL;
+	struct hv_kvp_store_options o = { .max_records = max };
+	struct hv_kvp_store *p = NULL;
 
-	cr_assert_eq(hv_kvp_pool_open(dir, 1, &o, &p), 0);
+	cr_assert_eq(hv_kvp_store_open(dir, 1, &o, &p), 0);
 	return p;
 }
 
-static int set(struct hv_kvp_pool *p, const char *k, const char *v)
+static int set(struct hv_kvp_store *p, const char *k, const char *v)
 {
-	return hv_kvp_pool_set(p, k, strlen(k), v, strlen(v));
+	return hv_kvp_store_set(p, k, strlen(k), v, strlen(v));
 }
 
 static size_t read_file(uint8_t **ret)
@@ -82,7 +82,7 @@ static void assert_record(const uint8_t *file, size_t i, const char *k, const ch
 
 Test(kvp_store, append_update_delete_keep_order)
 {
-	struct hv_kvp_pool *p = open_pool(0);
+	struct hv_kvp_store *p = open_pool(0);
 	_cleanup_free_ uint8_t *f = NULL;
 	const char *v;
 
@@ -91,35 +91,35 @@ Test(kvp_store, append_update_delete_keep_order)
 	cr_assert_eq(set(p, "c", "3"), 1);
 	cr_assert_eq(set(p, "b", "a much longer value than before"), 0, "update in place");
 	cr_assert_eq(set(p, "b", "x"), 0, "shorter again: no stale tail");
-	cr_assert_eq(hv_kvp_pool_delete(p, "a", 1), 0);
+	cr_assert_eq(hv_kvp_store_delete(p, "a", 1), 0);
 	cr_assert_eq(set(p, "d", "4"), 1);
 
 	cr_assert_eq(read_file(&f), 3 * REC);
 	assert_record(f, 0, "b", "x");
 	assert_record(f, 1, "c", "3");
 	assert_record(f, 2, "d", "4");
-	cr_assert_eq(hv_kvp_pool_get(p, "c", 1, &v), 0);
+	cr_assert_eq(hv_kvp_store_get(p, "c", 1, &v), 0);
 	cr_assert_str_eq(v, "3");
-	cr_assert_eq(hv_kvp_pool_get(p, "a", 1, &v), -ENOENT);
-	cr_assert_eq(hv_kvp_pool_delete(p, "a", 1), -ENOENT);
-	cr_assert_eq(hv_kvp_pool_count(p), 3);
-	hv_kvp_pool_free(p);
+	cr_assert_eq(hv_kvp_store_get(p, "a", 1, &v), -ENOENT);
+	cr_assert_eq(hv_kvp_store_delete(p, "a", 1), -ENOENT);
+	cr_assert_eq(hv_kvp_store_count(p), 3);
+	hv_kvp_store_free(p);
 }
 
 Test(kvp_store, enumerate_in_file_order)
 {
-	struct hv_kvp_pool *p = open_pool(0);
+	struct hv_kvp_store *p = open_pool(0);
 	const char *k, *v;
 
 	set(p, "z", "26");
 	set(p, "m", "13");
-	cr_assert_eq(hv_kvp_pool_enumerate(p, 0, &k, &v), 0);
+	cr_assert_eq(hv_kvp_store_enumerate(p, 0, &k, &v), 0);
 	cr_assert_str_eq(k, "z");
-	cr_assert_eq(hv_kvp_pool_enumerate(p, 1, &k, &v), 0);
+	cr_assert_eq(hv_kvp_store_enumerate(p, 1, &k, &v), 0);
 	cr_assert_str_eq(v, "13");
-	cr_assert_eq(hv_kvp_pool_enumerate(p, 2, &k, &v), -ENOENT);
-	cr_assert_eq(hv_kvp_pool_enumerate(p, 0x80000000u, &k, &v), -ENOENT);
-	hv_kvp_pool_free(p);
+	cr_assert_eq(hv_kvp_store_enumerate(p, 2, &k, &v), -ENOENT);
+	cr_assert_eq(hv_kvp_store_enumerate(p, 0x80000000u, &k, &v), -ENOENT);
+	hv_kvp_store_free(p);
 }
 
 struct bad_input {
@@ -140,33 +140,33 @@ static const struct bad_input bad_inputs[] = {
 
 Test(kvp_store, bad_sizes_change_nothing)
 {
-	struct hv_kvp_pool *p = open_pool(0);
+	struct hv_kvp_store *p = open_pool(0);
 	static char value[4096];
 	struct stat st;
 
 	memset(value, 'v', sizeof(value));
 	for (size_t i = 0; i < ELEMENTSOF(bad_inputs); i++) {
 		const struct bad_input *b = &bad_inputs[i];
-		int r = hv_kvp_pool_set(p, b->key, b->key_len, value, b->value_len);
+		int r = hv_kvp_store_set(p, b->key, b->key_len, value, b->value_len);
 
 		cr_assert_eq(r, b->want, "case %zu: %d", i, r);
 	}
 	stat(path, &st);
 	cr_assert_eq(st.st_size, 2 * REC, "only the two valid SETs were written");
-	hv_kvp_pool_free(p);
+	hv_kvp_store_free(p);
 }
 
 Test(kvp_store, record_cap)
 {
-	struct hv_kvp_pool *p = open_pool(2);
+	struct hv_kvp_store *p = open_pool(2);
 
 	cr_assert_eq(set(p, "a", "1"), 1);
 	cr_assert_eq(set(p, "b", "1"), 1);
 	cr_assert_eq(set(p, "c", "1"), -ENOSPC);
 	cr_assert_eq(set(p, "a", "2"), 0, "updates still work at the cap");
-	cr_assert_eq(hv_kvp_pool_delete(p, "a", 1), 0);
+	cr_assert_eq(hv_kvp_store_delete(p, "a", 1), 0);
 	cr_assert_eq(set(p, "c", "1"), 1);
-	hv_kvp_pool_free(p);
+	hv_kvp_store_free(p);
 }
 
 static void append_raw(const char *k, const char *v)
@@ -182,18 +182,18 @@ static void append_raw(const char *k, const char *v)
 
 Test(kvp_store, sees_outside_appends_and_replacement)
 {
-	struct hv_kvp_pool *p = open_pool(0);
-	struct hv_kvp_pool_stats st;
+	struct hv_kvp_store *p = open_pool(0);
+	struct hv_kvp_store_stats st;
 	const char *v;
 	char tmp[320];
 	FILE *f;
 
 	set(p, "mine", "1");
 	append_raw("cloud-init", "report");
-	cr_assert_eq(hv_kvp_pool_get(p, "cloud-init", 10, &v), 0);
+	cr_assert_eq(hv_kvp_store_get(p, "cloud-init", 10, &v), 0);
 	cr_assert_str_eq(v, "report");
 	cr_assert_eq(set(p, "after", "2"), 1, "append goes after the outside record");
-	hv_kvp_pool_get_stats(p, &st);
+	hv_kvp_store_get_stats(p, &st);
 	cr_assert_geq(st.reloads, 1);
 
 	/* Replaced by rename: the store follows the path. */
@@ -201,16 +201,16 @@ Test(kvp_store, sees_outside_appends_and_replacement)
 	f = fopen(tmp, "wb");
 	fclose(f);
 	cr_assert_eq(rename(tmp, path), 0);
-	cr_assert_eq(hv_kvp_pool_count(p), 0);
+	cr_assert_eq(hv_kvp_store_count(p), 0);
 	cr_assert_eq(set(p, "fresh", "1"), 1);
-	cr_assert_eq(hv_kvp_pool_count(p), 1);
-	hv_kvp_pool_free(p);
+	cr_assert_eq(hv_kvp_store_count(p), 1);
+	hv_kvp_store_free(p);
 }
 
 Test(kvp_store, loads_damaged_files)
 {
-	struct hv_kvp_pool *p;
-	struct hv_kvp_pool_stats st;
+	struct hv_kvp_store *p;
+	struct hv_kvp_store_stats st;
 	uint8_t rec[REC];
 	const char *k, *v;
 	int fd;
@@ -224,18 +224,18 @@ Test(kvp_store, loads_damaged_files)
 	close(fd);
 
 	p = open_pool(0);
-	hv_kvp_pool_get_stats(p, &st);
+	hv_kvp_store_get_stats(p, &st);
 	cr_assert_eq(st.records, 3);
 	cr_assert_eq(st.duplicates, 1);
 	cr_assert_eq(st.bad_records, 1);
 	cr_assert_eq(st.trailing_bytes, 7);
-	cr_assert_eq(hv_kvp_pool_get(p, "dup", 3, &v), 0);
+	cr_assert_eq(hv_kvp_store_get(p, "dup", 3, &v), 0);
 	cr_assert_str_eq(v, "first", "the first record wins, as in the reference");
-	cr_assert_eq(hv_kvp_pool_enumerate(p, 2, &k, &v), 0);
+	cr_assert_eq(hv_kvp_store_enumerate(p, 2, &k, &v), 0);
 	cr_assert_eq(strlen(k), 511, "unterminated key cut in memory");
 	/* A write drops the partial trailing record, as the reference does. */
 	cr_assert_eq(set(p, "new", "1"), 1);
-	hv_kvp_pool_get_stats(p, &st);
+	hv_kvp_store_get_stats(p, &st);
 	cr_assert_eq(st.trailing_bytes, 0);
 	{
 		struct stat sb;
@@ -243,7 +243,7 @@ Test(kvp_store, loads_damaged_files)
 		stat(path, &sb);
 		cr_assert_eq(sb.st_size, 4 * REC);
 	}
-	hv_kvp_pool_free(p);
+	hv_kvp_store_free(p);
 }
 
 /* The journal format, written by hand the way a killed writer leaves it. */
@@ -282,8 +282,8 @@ static void write_journal(uint64_t new_size, uint64_t off, const uint8_t *data, 
 
 Test(kvp_store, journal_finishes_interrupted_change)
 {
-	struct hv_kvp_pool *p;
-	struct hv_kvp_pool_stats st;
+	struct hv_kvp_store *p;
+	struct hv_kvp_store_stats st;
 	uint8_t rec[REC] = { 0 };
 	const char *v;
 
@@ -293,32 +293,32 @@ Test(kvp_store, journal_finishes_interrupted_change)
 	strcpy((char *)rec + 512, "2");
 	write_journal(2 * REC, REC, rec, REC, false);
 	p = open_pool(0);
-	hv_kvp_pool_get_stats(p, &st);
+	hv_kvp_store_get_stats(p, &st);
 	cr_assert(st.journal_replayed);
-	cr_assert_eq(hv_kvp_pool_get(p, "b", 1, &v), 0);
+	cr_assert_eq(hv_kvp_store_get(p, "b", 1, &v), 0);
 	cr_assert_str_eq(v, "2");
-	cr_assert_eq(hv_kvp_pool_count(p), 2);
-	hv_kvp_pool_free(p);
+	cr_assert_eq(hv_kvp_store_count(p), 2);
+	hv_kvp_store_free(p);
 	/* Replayed once: a second open finds nothing to do. */
 	p = open_pool(0);
-	hv_kvp_pool_get_stats(p, &st);
+	hv_kvp_store_get_stats(p, &st);
 	cr_assert_not(st.journal_replayed);
-	hv_kvp_pool_free(p);
+	hv_kvp_store_free(p);
 }
 
 Test(kvp_store, torn_journal_is_ignored)
 {
-	struct hv_kvp_pool *p;
-	struct hv_kvp_pool_stats st;
+	struct hv_kvp_store *p;
+	struct hv_kvp_store_stats st;
 	uint8_t rec[REC] = { 'b' };
 
 	append_raw("a", "1");
 	write_journal(2 * REC, REC, rec, REC, true);
 	p = open_pool(0);
-	hv_kvp_pool_get_stats(p, &st);
+	hv_kvp_store_get_stats(p, &st);
 	cr_assert_not(st.journal_replayed);
-	cr_assert_eq(hv_kvp_pool_count(p), 1);
-	hv_kvp_pool_free(p);
+	cr_assert_eq(hv_kvp_store_count(p), 1);
+	hv_kvp_store_free(p);
 }
 
 static double now_s(void)
@@ -332,7 +332,7 @@ static double now_s(void)
 /* A child holds one kind of lock for 300 ms; a SET must wait for it. */
 static void check_waits_for(bool use_flock)
 {
-	struct hv_kvp_pool *p = open_pool(0);
+	struct hv_kvp_store *p = open_pool(0);
 	int pipefd[2];
 	double t0;
 	pid_t pid;
@@ -356,7 +356,7 @@ static void check_waits_for(bool use_flock)
 	cr_assert_eq(set(p, "k", "v"), 1);
 	cr_assert_geq(now_s() - t0, 0.25, "SET did not wait for the %s lock", use_flock ? "flock" : "fcntl");
 	waitpid(pid, NULL, 0);
-	hv_kvp_pool_free(p);
+	hv_kvp_store_free(p);
 }
 
 Test(kvp_store, waits_for_fcntl_lock)
@@ -371,20 +371,20 @@ Test(kvp_store, waits_for_flock)
 
 Test(kvp_store, read_only_and_bad_pool)
 {
-	struct hv_kvp_pool_options ro = { .read_only = true };
-	struct hv_kvp_pool *p = NULL;
+	struct hv_kvp_store_options ro = { .read_only = true };
+	struct hv_kvp_store *p = NULL;
 
-	cr_assert_eq(hv_kvp_pool_open(dir, 5, NULL, &p), -EINVAL);
+	cr_assert_eq(hv_kvp_store_open(dir, 5, NULL, &p), -EINVAL);
 	cr_assert_null(p);
-	cr_assert_eq(hv_kvp_pool_open(dir, 3, &ro, &p), 0, "missing file reads as empty");
-	cr_assert_eq(hv_kvp_pool_count(p), 0);
+	cr_assert_eq(hv_kvp_store_open(dir, 3, &ro, &p), 0, "missing file reads as empty");
+	cr_assert_eq(hv_kvp_store_count(p), 0);
 	cr_assert_eq(set(p, "a", "b"), -EROFS);
-	hv_kvp_pool_free(p);
+	hv_kvp_store_free(p);
 }
 
 Test(kvp_store, many_keys_index)
 {
-	struct hv_kvp_pool *p = open_pool(0);
+	struct hv_kvp_store *p = open_pool(0);
 	char k[32], v[32];
 	const char *got;
 
@@ -395,30 +395,30 @@ Test(kvp_store, many_keys_index)
 	}
 	for (int i = 0; i < 3000; i += 7) {
 		snprintf(k, sizeof(k), "key%d", i);
-		cr_assert_eq(hv_kvp_pool_delete(p, k, strlen(k)), 0);
+		cr_assert_eq(hv_kvp_store_delete(p, k, strlen(k)), 0);
 	}
 	for (int i = 0; i < 3000; i++) {
 		snprintf(k, sizeof(k), "key%d", i);
 		snprintf(v, sizeof(v), "%d", i);
 		if (i % 7 == 0) {
-			cr_assert_eq(hv_kvp_pool_get(p, k, strlen(k), &got), -ENOENT);
+			cr_assert_eq(hv_kvp_store_get(p, k, strlen(k), &got), -ENOENT);
 		} else {
-			cr_assert_eq(hv_kvp_pool_get(p, k, strlen(k), &got), 0, "%s", k);
+			cr_assert_eq(hv_kvp_store_get(p, k, strlen(k), &got), 0, "%s", k);
 			cr_assert_str_eq(got, v);
 		}
 	}
-	hv_kvp_pool_free(p);
+	hv_kvp_store_free(p);
 }
 
 Test(kvp_store, clear)
 {
-	struct hv_kvp_pool *p = open_pool(0);
+	struct hv_kvp_store *p = open_pool(0);
 	struct stat st;
 
 	set(p, "a", "1");
-	cr_assert_eq(hv_kvp_pool_clear(p), 0);
+	cr_assert_eq(hv_kvp_store_clear(p), 0);
 	stat(path, &st);
 	cr_assert_eq(st.st_size, 0);
-	cr_assert_eq(hv_kvp_pool_count(p), 0);
-	hv_kvp_pool_free(p);
+	cr_assert_eq(hv_kvp_store_count(p), 0);
+	hv_kvp_store_free(p);
 }

@@ -20,9 +20,9 @@
 #include "base/utf16.h"
 #include "services/kvp-store.h"
 
-#define REC HV_KVP_POOL_RECORD_SIZE
-#define KEYSZ HV_KVP_POOL_KEY_MAX
-#define VALSZ HV_KVP_POOL_VALUE_MAX
+#define REC HV_KVP_STORE_RECORD_SIZE
+#define KEYSZ HV_KVP_STORE_KEY_MAX
+#define VALSZ HV_KVP_STORE_VALUE_MAX
 #define N_POOLS 5u
 
 /* Journal header, little-endian on disk (written through le helpers). */
@@ -37,9 +37,9 @@ struct file_id {
 	struct timespec mtime, ctime;
 };
 
-struct hv_kvp_pool {
+struct hv_kvp_store {
 	unsigned pool;
-	struct hv_kvp_pool_options opts;
+	struct hv_kvp_store_options opts;
 	char *path, *jpath;
 	int fd, jfd;
 	bool locked_exclusive;
@@ -51,17 +51,17 @@ struct hv_kvp_pool {
 
 	bool have_seen;
 	struct file_id seen;
-	struct hv_kvp_pool_stats stats;
+	struct hv_kvp_store_stats stats;
 };
 
 /* ---- records and index ------------------------------------------------ */
 
-static char *rec_key(const struct hv_kvp_pool *p, uint32_t i)
+static char *rec_key(const struct hv_kvp_store *p, uint32_t i)
 {
 	return (char *)p->recs + (size_t)i * REC;
 }
 
-static char *rec_value(const struct hv_kvp_pool *p, uint32_t i)
+static char *rec_value(const struct hv_kvp_store *p, uint32_t i)
 {
 	return (char *)p->recs + (size_t)i * REC + KEYSZ;
 }
@@ -78,7 +78,7 @@ static uint32_t hash_key(const char *s, size_t len)
 }
 
 /* Slot holding key, or the empty slot where it would go. */
-static uint32_t index_find(const struct hv_kvp_pool *p, const char *key, size_t len, bool *found)
+static uint32_t index_find(const struct hv_kvp_store *p, const char *key, size_t len, bool *found)
 {
 	uint32_t slot = hash_key(key, len) & p->index_mask;
 
@@ -97,7 +97,7 @@ static uint32_t index_find(const struct hv_kvp_pool *p, const char *key, size_t 
 	}
 }
 
-static int index_rebuild(struct hv_kvp_pool *p)
+static int index_rebuild(struct hv_kvp_store *p)
 {
 	uint32_t want = 64;
 
@@ -130,7 +130,7 @@ static int index_rebuild(struct hv_kvp_pool *p)
 	return 0;
 }
 
-static int records_reserve(struct hv_kvp_pool *p, uint32_t n)
+static int records_reserve(struct hv_kvp_store *p, uint32_t n)
 {
 	uint8_t *nr;
 	uint32_t ncap;
@@ -150,7 +150,7 @@ static int records_reserve(struct hv_kvp_pool *p, uint32_t n)
 
 /* Count a record whose strings are unterminated or not UTF-8, and make the
  * in-memory copy safe to use as C strings (the file is left alone). */
-static void record_sanitize(struct hv_kvp_pool *p, uint32_t i)
+static void record_sanitize(struct hv_kvp_store *p, uint32_t i)
 {
 	char *k = rec_key(p, i), *v = rec_value(p, i);
 	bool bad = false;
@@ -218,7 +218,7 @@ static bool file_id_equal(const struct file_id *a, const struct file_id *b)
 	       a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
 }
 
-static int open_pool_fd(struct hv_kvp_pool *p)
+static int open_pool_fd(struct hv_kvp_store *p)
 {
 	int flags = p->opts.read_only ? O_RDONLY : (O_RDWR | O_CREAT);
 
@@ -231,7 +231,7 @@ static int open_pool_fd(struct hv_kvp_pool *p)
 	return 0;
 }
 
-static int pool_reload(struct hv_kvp_pool *p, const struct stat *st)
+static int pool_reload(struct hv_kvp_store *p, const struct stat *st)
 {
 	uint32_t n;
 	size_t want, got = 0;
@@ -265,13 +265,13 @@ static int pool_reload(struct hv_kvp_pool *p, const struct stat *st)
 	return index_rebuild(p);
 }
 
-static int journal_replay(struct hv_kvp_pool *p);
+static int journal_replay(struct hv_kvp_store *p);
 
 /*
  * Take the locks and make the in-memory image match the file.  On success
  * the caller holds the locks and must call pool_unlock().
  */
-static int pool_lock(struct hv_kvp_pool *p, bool exclusive)
+static int pool_lock(struct hv_kvp_store *p, bool exclusive)
 {
 	struct stat st, pst;
 	struct file_id now;
@@ -338,14 +338,14 @@ fail:
 	return r;
 }
 
-static void pool_unlock(struct hv_kvp_pool *p)
+static void pool_unlock(struct hv_kvp_store *p)
 {
 	if (p->fd >= 0)
 		unlock_fd(p->fd);
 }
 
 /* After our own write: remember the file as we left it. */
-static int pool_note_written(struct hv_kvp_pool *p)
+static int pool_note_written(struct hv_kvp_store *p)
 {
 	struct stat st;
 
@@ -436,7 +436,7 @@ static int full_pwrite(int fd, const void *buf, size_t len, off_t off)
 	return 0;
 }
 
-static int journal_open(struct hv_kvp_pool *p, bool create)
+static int journal_open(struct hv_kvp_store *p, bool create)
 {
 	if (p->jfd >= 0)
 		return 0;
@@ -446,7 +446,7 @@ static int journal_open(struct hv_kvp_pool *p, bool create)
 	return 0;
 }
 
-static int journal_invalidate(struct hv_kvp_pool *p)
+static int journal_invalidate(struct hv_kvp_store *p)
 {
 	static const uint8_t zero[4];
 
@@ -454,7 +454,7 @@ static int journal_invalidate(struct hv_kvp_pool *p)
 }
 
 /* Apply one change: bytes at offset, then the file size. */
-static int pool_apply(struct hv_kvp_pool *p, uint64_t offset, const void *data, uint32_t len,
+static int pool_apply(struct hv_kvp_store *p, uint64_t offset, const void *data, uint32_t len,
 		      uint64_t new_size)
 {
 	int r;
@@ -470,7 +470,7 @@ static int pool_apply(struct hv_kvp_pool *p, uint64_t offset, const void *data, 
 }
 
 /* Returns 1 when a change was re-applied, 0 when there was none. */
-static int journal_replay(struct hv_kvp_pool *p)
+static int journal_replay(struct hv_kvp_store *p)
 {
 	uint8_t hdr[JOURNAL_HDR];
 	_cleanup_free_ uint8_t *data = NULL;
@@ -512,7 +512,7 @@ static int journal_replay(struct hv_kvp_pool *p)
 }
 
 /* Journal, apply, invalidate.  Called with the exclusive locks held. */
-static int pool_write(struct hv_kvp_pool *p, uint64_t offset, const void *data, uint32_t len,
+static int pool_write(struct hv_kvp_store *p, uint64_t offset, const void *data, uint32_t len,
 		      uint64_t new_size)
 {
 	uint8_t hdr[JOURNAL_HDR];
@@ -544,10 +544,10 @@ static int pool_write(struct hv_kvp_pool *p, uint64_t offset, const void *data, 
 
 /* ---- operations ------------------------------------------------------- */
 
-int hv_kvp_pool_open(const char *dir, unsigned pool, const struct hv_kvp_pool_options *opts,
-		     struct hv_kvp_pool **ret)
+int hv_kvp_store_open(const char *dir, unsigned pool, const struct hv_kvp_store_options *opts,
+		     struct hv_kvp_store **ret)
 {
-	struct hv_kvp_pool *p;
+	struct hv_kvp_store *p;
 	int r;
 
 	if (pool >= N_POOLS || !dir)
@@ -560,16 +560,16 @@ int hv_kvp_pool_open(const char *dir, unsigned pool, const struct hv_kvp_pool_op
 	if (opts)
 		p->opts = *opts;
 	if (p->opts.max_records == 0)
-		p->opts.max_records = HV_KVP_POOL_DEFAULT_MAX_RECORDS;
+		p->opts.max_records = HV_KVP_STORE_DEFAULT_MAX_RECORDS;
 	if (asprintf(&p->path, "%s/.kvp_pool_%u", dir, pool) < 0 ||
 	    asprintf(&p->jpath, "%s/.hvutils-kvp-journal-%u", dir, pool) < 0) {
 		p->path = p->jpath = NULL;
-		hv_kvp_pool_free(p);
+		hv_kvp_store_free(p);
 		return -ENOMEM;
 	}
 	r = pool_lock(p, !p->opts.read_only);
 	if (r < 0) {
-		hv_kvp_pool_free(p);
+		hv_kvp_store_free(p);
 		return r;
 	}
 	pool_unlock(p);
@@ -577,7 +577,7 @@ int hv_kvp_pool_open(const char *dir, unsigned pool, const struct hv_kvp_pool_op
 	return 0;
 }
 
-struct hv_kvp_pool *hv_kvp_pool_free(struct hv_kvp_pool *p)
+struct hv_kvp_store *hv_kvp_store_free(struct hv_kvp_store *p)
 {
 	if (!p)
 		return NULL;
@@ -591,12 +591,12 @@ struct hv_kvp_pool *hv_kvp_pool_free(struct hv_kvp_pool *p)
 	return NULL;
 }
 
-unsigned hv_kvp_pool_number(const struct hv_kvp_pool *p)
+unsigned hv_kvp_store_number(const struct hv_kvp_store *p)
 {
 	return p->pool;
 }
 
-const char *hv_kvp_pool_path(const struct hv_kvp_pool *p)
+const char *hv_kvp_store_path(const struct hv_kvp_store *p)
 {
 	return p->path;
 }
@@ -610,7 +610,7 @@ static int check_key(const char *key, size_t key_len)
 	return 0;
 }
 
-int hv_kvp_pool_set(struct hv_kvp_pool *p, const char *key, size_t key_len, const char *value,
+int hv_kvp_store_set(struct hv_kvp_store *p, const char *key, size_t key_len, const char *value,
 		    size_t value_len)
 {
 	uint8_t rec[REC];
@@ -672,7 +672,7 @@ out:
 	return r;
 }
 
-int hv_kvp_pool_get(struct hv_kvp_pool *p, const char *key, size_t key_len,
+int hv_kvp_store_get(struct hv_kvp_store *p, const char *key, size_t key_len,
 		    const char **ret_value)
 {
 	uint32_t slot;
@@ -693,7 +693,7 @@ int hv_kvp_pool_get(struct hv_kvp_pool *p, const char *key, size_t key_len,
 	return 0;
 }
 
-int hv_kvp_pool_delete(struct hv_kvp_pool *p, const char *key, size_t key_len)
+int hv_kvp_store_delete(struct hv_kvp_store *p, const char *key, size_t key_len)
 {
 	uint32_t slot, i, tail;
 	bool found;
@@ -729,7 +729,7 @@ out:
 	return r;
 }
 
-int hv_kvp_pool_enumerate(struct hv_kvp_pool *p, uint32_t index, const char **ret_key,
+int hv_kvp_store_enumerate(struct hv_kvp_store *p, uint32_t index, const char **ret_key,
 			  const char **ret_value)
 {
 	int r = pool_lock(p, false);
@@ -744,7 +744,7 @@ int hv_kvp_pool_enumerate(struct hv_kvp_pool *p, uint32_t index, const char **re
 	return 0;
 }
 
-int hv_kvp_pool_count(struct hv_kvp_pool *p)
+int hv_kvp_store_count(struct hv_kvp_store *p)
 {
 	int r = pool_lock(p, false);
 
@@ -754,12 +754,12 @@ int hv_kvp_pool_count(struct hv_kvp_pool *p)
 	return (int)p->n;
 }
 
-int hv_kvp_pool_refresh(struct hv_kvp_pool *p)
+int hv_kvp_store_refresh(struct hv_kvp_store *p)
 {
-	return hv_kvp_pool_count(p) < 0 ? -EIO : 0;
+	return hv_kvp_store_count(p) < 0 ? -EIO : 0;
 }
 
-int hv_kvp_pool_clear(struct hv_kvp_pool *p)
+int hv_kvp_store_clear(struct hv_kvp_store *p)
 {
 	int r;
 
@@ -780,7 +780,7 @@ int hv_kvp_pool_clear(struct hv_kvp_pool *p)
 	return r;
 }
 
-void hv_kvp_pool_get_stats(const struct hv_kvp_pool *p, struct hv_kvp_pool_stats *ret)
+void hv_kvp_store_get_stats(const struct hv_kvp_store *p, struct hv_kvp_store_stats *ret)
 {
 	*ret = p->stats;
 }

@@ -33,23 +33,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HV_KVP_POOL_KEY_MAX 512     /* bytes including the NUL */
-#define HV_KVP_POOL_VALUE_MAX 2048  /* bytes including the NUL */
-#define HV_KVP_POOL_RECORD_SIZE (HV_KVP_POOL_KEY_MAX + HV_KVP_POOL_VALUE_MAX)
-#define HV_KVP_POOL_DEFAULT_MAX_RECORDS 100000u
+#define HV_KVP_STORE_KEY_MAX 512     /* bytes including the NUL */
+#define HV_KVP_STORE_VALUE_MAX 2048  /* bytes including the NUL */
+#define HV_KVP_STORE_RECORD_SIZE (HV_KVP_STORE_KEY_MAX + HV_KVP_STORE_VALUE_MAX)
+#define HV_KVP_STORE_DEFAULT_MAX_RECORDS 100000u
 
-struct hv_kvp_pool;
+struct hv_kvp_store;
 
-struct hv_kvp_pool_options {
+struct hv_kvp_store_options {
 	/* Cap on records; a SET of a new key past it fails with -ENOSPC.
-	 * 0 means HV_KVP_POOL_DEFAULT_MAX_RECORDS. */
+	 * 0 means HV_KVP_STORE_DEFAULT_MAX_RECORDS. */
 	uint32_t max_records;
 	/* Open read-only: no journal, no writes, shared locks (hvctl list). */
 	bool read_only;
 };
 
-/* What hv_kvp_pool_load_stats() reports about the file as last loaded. */
-struct hv_kvp_pool_stats {
+/* What hv_kvp_store_get_stats() reports about the file as last loaded. */
+struct hv_kvp_store_stats {
 	uint32_t records;           /* records in memory (file order) */
 	uint32_t duplicates;        /* records whose key appeared earlier */
 	uint32_t bad_records;       /* key or value without NUL, or not UTF-8 */
@@ -60,12 +60,12 @@ struct hv_kvp_pool_stats {
 
 /* Opens (creating 0644 if needed) <dir>/.kvp_pool_<pool> and loads it.
  * Replays a valid journal first.  pool must be 0..4. */
-int hv_kvp_pool_open(const char *dir, unsigned pool, const struct hv_kvp_pool_options *opts,
-		     struct hv_kvp_pool **ret);
-struct hv_kvp_pool *hv_kvp_pool_free(struct hv_kvp_pool *p);
+int hv_kvp_store_open(const char *dir, unsigned pool, const struct hv_kvp_store_options *opts,
+		     struct hv_kvp_store **ret);
+struct hv_kvp_store *hv_kvp_store_free(struct hv_kvp_store *p);
 
-unsigned hv_kvp_pool_number(const struct hv_kvp_pool *p);
-const char *hv_kvp_pool_path(const struct hv_kvp_pool *p);
+unsigned hv_kvp_store_number(const struct hv_kvp_store *p);
+const char *hv_kvp_store_path(const struct hv_kvp_store *p);
 
 /*
  * key/value are UTF-8 strings of key_len/value_len bytes (no NUL inside;
@@ -77,20 +77,20 @@ const char *hv_kvp_pool_path(const struct hv_kvp_pool *p);
  * The first record with a key wins when a file holds duplicates, as in the
  * reference.
  */
-int hv_kvp_pool_set(struct hv_kvp_pool *p, const char *key, size_t key_len, const char *value,
+int hv_kvp_store_set(struct hv_kvp_store *p, const char *key, size_t key_len, const char *value,
 		    size_t value_len);
-int hv_kvp_pool_get(struct hv_kvp_pool *p, const char *key, size_t key_len,
+int hv_kvp_store_get(struct hv_kvp_store *p, const char *key, size_t key_len,
 		    const char **ret_value);
-int hv_kvp_pool_delete(struct hv_kvp_pool *p, const char *key, size_t key_len);
+int hv_kvp_store_delete(struct hv_kvp_store *p, const char *key, size_t key_len);
 
 /* Record at index in file order; -ENOENT past the end.  Pointers valid
  * until the next call on p. */
-int hv_kvp_pool_enumerate(struct hv_kvp_pool *p, uint32_t index, const char **ret_key,
+int hv_kvp_store_enumerate(struct hv_kvp_store *p, uint32_t index, const char **ret_key,
 			  const char **ret_value);
 /* Number of records after checking for outside changes. */
-int hv_kvp_pool_count(struct hv_kvp_pool *p);
+int hv_kvp_store_count(struct hv_kvp_store *p);
 /* Remove every record (truncate to 0) under the locks. */
-int hv_kvp_pool_clear(struct hv_kvp_pool *p);
+int hv_kvp_store_clear(struct hv_kvp_store *p);
 /* Re-check the file now (cheap when unchanged). */
-int hv_kvp_pool_refresh(struct hv_kvp_pool *p);
-void hv_kvp_pool_get_stats(const struct hv_kvp_pool *p, struct hv_kvp_pool_stats *ret);
+int hv_kvp_store_refresh(struct hv_kvp_store *p);
+void hv_kvp_store_get_stats(const struct hv_kvp_store *p, struct hv_kvp_store_stats *ret);
