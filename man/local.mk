@@ -1,1 +1,3 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
+# hvutils.conf(5): the configuration files (platform/config).
+dist_man_MANS += man/hvutils.conf.5
