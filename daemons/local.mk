@@ -25,3 +25,9 @@ tests_unit_test_daemon_chardev_SOURCES = tests/unit/test-daemon-chardev.c \
 	lib/hvutil/transport/chardev-fake.h lib/hvutil/transport/chardev-fake.c
 tests_unit_test_daemon_chardev_CFLAGS = $(HV_TEST_CFLAGS)
 tests_unit_test_daemon_chardev_LDADD = daemons/common/libhvdaemon.la $(HV_TEST_LIBS)
+
+# hv-kvpd: the KVP daemon.
+sbin_PROGRAMS += hv-kvpd
+hv_kvpd_SOURCES = daemons/kvp/main.c
+hv_kvpd_CFLAGS = $(AM_CFLAGS) $(HV_DEP_CFLAGS)
+hv_kvpd_LDADD = daemons/common/libhvdaemon.la $(HV_PROG_LIBS)
