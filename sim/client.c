@@ -1,0 +1,709 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * `hvsim host`.  See client.h and man hvsim(1).
+ *
+ * The control socket is --control, else $HVSIM_CONTROL (set inside a
+ * world), else the only socket in /run/hvsim.  One request per run.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "base/hvutil.h"
+#include "client.h"
+#include "control.h"
+#include "proto/hv-status.h"
+#include "proto/kvp.h"
+#include "util.h"
+
+struct args {
+	const char *control;
+	bool json;
+	double timeout; /* seconds, < 0 unset */
+	int pool;       /* -1 unset */
+	const char *type;
+	int64_t index;  /* -1 unset */
+	int64_t size;   /* -1 unset */
+	int64_t offset; /* -1 unset */
+	int64_t flags;  /* -1 unset */
+	bool force, overwrite, create_path, dhcp;
+	const char *adapter_id, *ip, *subnet, *gateway, *dns;
+	int64_t family; /* -1 unset */
+	char **pos;
+	int n_pos;
+};
+
+static int usage_error(const char *fmt, ...) _printf_(1, 2);
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("hvsim host: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see hvsim host --help)\n", stderr);
+	return HVSIM_EXIT_USAGE;
+}
+
+static void help(void)
+{
+	fputs("Usage: hvsim host [--control SOCKET] [--json] [--timeout SECONDS] COMMAND ...\n"
+	      "\n"
+	      "  status                                  devices, registration, counters\n"
+	      "  wait-registered kvp|vss|fcopy           wait until a daemon registered\n"
+	      "  kvp set [--pool N] [--type sz|u32|u64] KEY VALUE\n"
+	      "  kvp get [--pool N] KEY\n"
+	      "  kvp delete [--pool N] KEY\n"
+	      "  kvp enumerate [--pool N] [--index I]    whole pool, or one index\n"
+	      "  kvp get-ip-info --mac MAC [--family ipv4|ipv6|N]\n"
+	      "  kvp set-ip-info --adapter-id ID [--ip LIST] [--subnet LIST] [--gateway LIST]\n"
+	      "      [--dns LIST] [--dhcp] [--family N]\n"
+	      "  vss freeze|thaw|hot-backup|get-dm-info|create|delete|bu-complete|auto-recover\n"
+	      "      [--size BYTES] [--force]\n"
+	      "  vss raw CODE\n"
+	      "  fcopy copy [--overwrite] [--create-path] [--flags N] [--size N] FILE DIR [NAME]\n"
+	      "  fcopy start [--flags N] [--size N] DIR NAME\n"
+	      "  fcopy write --offset N DATA\n"
+	      "  fcopy complete | fcopy cancel\n"
+	      "  raw kvp|vss|fcopy HEX                   any IC payload; prints the answer in hex\n"
+	      "  ping\n",
+	      stdout);
+}
+
+static int parse_int(const char *s, int64_t min, int64_t max, int64_t *ret)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 0);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	enum { OPT_POOL = 256, OPT_TYPE, OPT_INDEX, OPT_SIZE, OPT_OFFSET, OPT_FLAGS, OPT_FORCE, OPT_OVERWRITE,
+	       OPT_CREATE_PATH, OPT_TIMEOUT, OPT_ADAPTER, OPT_FAMILY, OPT_IP, OPT_SUBNET, OPT_GATEWAY, OPT_DNS,
+	       OPT_DHCP };
+	static const struct option options[] = {
+		{ "control", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "pool", required_argument, NULL, OPT_POOL },
+		{ "type", required_argument, NULL, OPT_TYPE },
+		{ "index", required_argument, NULL, OPT_INDEX },
+		{ "size", required_argument, NULL, OPT_SIZE },
+		{ "offset", required_argument, NULL, OPT_OFFSET },
+		{ "flags", required_argument, NULL, OPT_FLAGS },
+		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "overwrite", no_argument, NULL, OPT_OVERWRITE },
+		{ "create-path", no_argument, NULL, OPT_CREATE_PATH },
+		{ "mac", required_argument, NULL, OPT_ADAPTER },
+		{ "adapter-id", required_argument, NULL, OPT_ADAPTER },
+		{ "family", required_argument, NULL, OPT_FAMILY },
+		{ "ip", required_argument, NULL, OPT_IP },
+		{ "subnet", required_argument, NULL, OPT_SUBNET },
+		{ "gateway", required_argument, NULL, OPT_GATEWAY },
+		{ "dns", required_argument, NULL, OPT_DNS },
+		{ "dhcp", no_argument, NULL, OPT_DHCP },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+	int64_t v;
+
+	*a = (struct args){ .timeout = -1, .pool = -1, .index = -1, .size = -1, .offset = -1, .flags = -1,
+			    .family = -1 };
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:jh", options, NULL)) >= 0) {
+		switch (c) {
+		case 'c':
+			a->control = optarg;
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case OPT_TIMEOUT: {
+			char *end;
+
+			a->timeout = strtod(optarg, &end);
+			if (*end || end == optarg || !(a->timeout >= 0) || a->timeout > 1e6)
+				return usage_error("--timeout: '%s' is not a number of seconds", optarg);
+			break;
+		}
+		case OPT_POOL:
+			if (parse_int(optarg, 0, 255, &v) == 0)
+				a->pool = (int)v;
+			else if (hv_kvp_pool_from_string(optarg) >= 0)
+				a->pool = hv_kvp_pool_from_string(optarg);
+			else
+				return usage_error("--pool: '%s' is not 0-255 or a pool name", optarg);
+			break;
+		case OPT_TYPE:
+			a->type = optarg;
+			break;
+		case OPT_INDEX:
+			if (parse_int(optarg, 0, UINT32_MAX, &a->index) < 0)
+				return usage_error("--index: '%s' is not 0-4294967295", optarg);
+			break;
+		case OPT_SIZE:
+			if (parse_int(optarg, 0, INT64_MAX, &a->size) < 0)
+				return usage_error("--size: '%s' is not a size", optarg);
+			break;
+		case OPT_OFFSET:
+			if (parse_int(optarg, 0, INT64_MAX, &a->offset) < 0)
+				return usage_error("--offset: '%s' is not an offset", optarg);
+			break;
+		case OPT_FLAGS:
+			if (parse_int(optarg, 0, UINT32_MAX, &a->flags) < 0)
+				return usage_error("--flags: '%s' is not a number", optarg);
+			break;
+		case OPT_FORCE:
+			a->force = true;
+			break;
+		case OPT_OVERWRITE:
+			a->overwrite = true;
+			break;
+		case OPT_CREATE_PATH:
+			a->create_path = true;
+			break;
+		case OPT_ADAPTER:
+			a->adapter_id = optarg;
+			break;
+		case OPT_FAMILY:
+			if (strcmp(optarg, "ipv4") == 0)
+				a->family = 1;
+			else if (strcmp(optarg, "ipv6") == 0)
+				a->family = 2;
+			else if (parse_int(optarg, 0, 255, &a->family) < 0)
+				return usage_error("--family: '%s' is not ipv4, ipv6 or 0-255", optarg);
+			break;
+		case OPT_IP:
+			a->ip = optarg;
+			break;
+		case OPT_SUBNET:
+			a->subnet = optarg;
+			break;
+		case OPT_GATEWAY:
+			a->gateway = optarg;
+			break;
+		case OPT_DNS:
+			a->dns = optarg;
+			break;
+		case OPT_DHCP:
+			a->dhcp = true;
+			break;
+		case 'h':
+			help();
+			return 1;
+		default:
+			return HVSIM_EXIT_USAGE;
+		}
+	}
+	a->pos = argv + optind;
+	a->n_pos = argc - optind;
+	return 0;
+}
+
+/* ---- connection ------------------------------------------------------------- */
+
+static int find_socket(char *buf, size_t size)
+{
+	DIR *d = opendir("/run/hvsim");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+
+		if (len > 5 && strcmp(de->d_name + len - 5, ".sock") == 0) {
+			if (n++ == 0)
+				snprintf(buf, size, "/run/hvsim/%s", de->d_name);
+		}
+	}
+	closedir(d);
+	return n;
+}
+
+static int connect_control(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int r = -errno;
+
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+static int send_request(int sock, json_object *req, int pass_fd)
+{
+	const char *text = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN);
+	size_t len = strlen(text), off = 0;
+	_cleanup_free_ char *line = malloc(len + 2);
+
+	if (!line)
+		return -ENOMEM;
+	memcpy(line, text, len);
+	line[len++] = '\n';
+	while (off < len) {
+		char cbuf[CMSG_SPACE(sizeof(int))] = {};
+		struct iovec iov = { .iov_base = line + off, .iov_len = len - off };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		ssize_t n;
+
+		if (pass_fd >= 0 && off == 0) {
+			struct cmsghdr *cm;
+
+			mh.msg_control = cbuf;
+			mh.msg_controllen = sizeof(cbuf);
+			cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+		}
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		off += (size_t)n;
+	}
+	return 0;
+}
+
+/* Reads one reply line; timeout_ms < 0 waits forever. */
+static int read_reply(int sock, int timeout_ms, json_object **ret)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0, size = 0;
+	uint64_t deadline = timeout_ms < 0 ? UINT64_MAX : hvsim_now_ms() + (uint64_t)timeout_ms;
+
+	for (;;) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		char *nl;
+		ssize_t n;
+		int r;
+
+		if (size - len < 4096) {
+			char *q = realloc(buf, size ? size * 2 : 65536);
+
+			if (!q)
+				return -ENOMEM;
+			buf = q;
+			size = size ? size * 2 : 65536;
+		}
+		r = poll(&p, 1, hvsim_poll_timeout(hvsim_now_ms(), deadline, -1));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -ETIMEDOUT;
+		n = read(sock, buf + len, size - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -ECONNRESET;
+		len += (size_t)n;
+		buf[len] = '\0';
+		nl = memchr(buf, '\n', len);
+		if (nl) {
+			*nl = '\0';
+			*ret = json_tokener_parse(buf);
+			return *ret ? 0 : -EBADMSG;
+		}
+	}
+}
+
+/* ---- printing ------------------------------------------------------------------ */
+
+static const char *str(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, k, &v))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* For printing: never NULL. */
+static const char *txt(json_object *o, const char *k)
+{
+	const char *s = str(o, k);
+
+	return s ? s : "-";
+}
+
+static int64_t num(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, k, &v))
+		return -1;
+	return json_object_get_int64(v);
+}
+
+static bool flag(json_object *o, const char *k)
+{
+	json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
+static void print_status(json_object *reply)
+{
+	json_object *w = NULL, *devs = NULL;
+
+	json_object_object_get_ex(reply, "world", &w);
+	json_object_object_get_ex(reply, "devices", &devs);
+	printf("world: %s (%s): %" PRId64 " CPUs, %" PRId64 " NUMA node(s), %" PRId64 " VMBus devices\n",
+	       txt(w, "name"), txt(w, "source"), num(w, "cpus"), num(w, "numa_nodes"), num(w, "vmbus_devices"));
+	printf("state directory: %s\n", txt(w, "state_dir"));
+	for (size_t i = 0; devs && i < json_object_array_length(devs); i++) {
+		json_object *d = json_object_array_get_idx(devs, i);
+
+		if (!flag(d, "present")) {
+			printf("%-6s %-19s absent (%s)\n", txt(d, "device"), txt(d, "node"), txt(d, "why_absent"));
+			continue;
+		}
+		printf("%-6s %-19s ", txt(d, "device"), txt(d, "node"));
+		if (flag(d, "open"))
+			printf("open (pid %" PRId64 "), ", num(d, "opener_pid"));
+		else
+			printf("closed, ");
+		if (flag(d, "registered"))
+			printf("registered (%s), ", txt(d, "registered_as") ?: "?");
+		else if (str(d, "registered_as"))
+			printf("handshake %s in progress, ", txt(d, "registered_as"));
+		else
+			printf("not registered, ");
+		printf("state %s\n", txt(d, "state"));
+		printf("       negotiation %s", txt(d, "negotiation"));
+		if (str(d, "service_version"))
+			printf(" (framework %s, service %s)", txt(d, "framework_version"), txt(d, "service_version"));
+		printf("; host requests %" PRId64 ", answers %" PRId64 "; daemon read %" PRId64 ", wrote %" PRId64
+		       "\n",
+		       num(d, "host_requests"), num(d, "host_answers"), num(d, "to_daemon"), num(d, "from_daemon"));
+		printf("       timeouts %" PRId64 ", failed by close %" PRId64 ", busy opens %" PRId64
+		       ", rejected writes %" PRId64 ", short reads %" PRId64 "\n",
+		       num(d, "timeouts"), num(d, "reset_failures"), num(d, "busy_opens"), num(d, "rejected_writes"),
+		       num(d, "short_reads"));
+	}
+}
+
+static bool status_ok(json_object *reply)
+{
+	return num(reply, "status_code") == 0 && str(reply, "status");
+}
+
+/* Prints a host operation's answer; returns the exit status. */
+static int print_answer(const char *cmd, const char *op, json_object *reply)
+{
+	const char *status = str(reply, "status");
+
+	if (strcmp(cmd, "raw") == 0) {
+		printf("%s\n%s\n", status ? status : "-", txt(reply, "hex"));
+		return status_ok(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
+	}
+	if (strcmp(cmd, "kvp") == 0 && strcmp(op, "enumerate") == 0 && json_object_object_get_ex(reply, "items", NULL)) {
+		json_object *items = NULL;
+
+		json_object_object_get_ex(reply, "items", &items);
+		for (size_t i = 0; items && i < json_object_array_length(items); i++) {
+			json_object *it = json_object_array_get_idx(items, i);
+
+			printf("%s=%s\n", str(it, "key"), str(it, "value"));
+		}
+		if ((uint32_t)num(reply, "status_code") == HV_S_CONT)
+			return 0;
+		fprintf(stderr, "hvsim host: enumeration stopped at index %" PRId64 ": %s\n", num(reply, "end_index"),
+			status);
+		return HVSIM_EXIT_FAILURE_STATUS;
+	}
+	printf("%s\n", status);
+	if (!status_ok(reply)) {
+		if (strcmp(cmd, "fcopy") == 0 && str(reply, "stage"))
+			fprintf(stderr, "hvsim host: file copy failed at %s after %" PRId64 " bytes\n",
+				str(reply, "stage"), num(reply, "bytes"));
+		return HVSIM_EXIT_FAILURE_STATUS;
+	}
+	if (strcmp(cmd, "kvp") == 0 && (strcmp(op, "get") == 0 || strcmp(op, "enumerate") == 0))
+		printf("%s=%s\n", str(reply, "key"), str(reply, "value"));
+	if (strcmp(cmd, "kvp") == 0 && strcmp(op, "get-ip-info") == 0) {
+		static const char *const fields[] = { "adapter_id", "addr_family", "dhcp_enabled", "ip_addr",
+						      "sub_net", "gate_way", "dns_addr" };
+
+		for (size_t i = 0; i < ELEMENTSOF(fields); i++)
+			printf("%s=%s\n", fields[i], txt(reply, fields[i]));
+	}
+	if (strcmp(cmd, "vss") == 0 && num(reply, "flags") > 0)
+		printf("flags=%" PRId64 "\n", num(reply, "flags"));
+	return 0;
+}
+
+/* ---- building requests ------------------------------------------------------------ */
+
+static void put_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void put_int(json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static int build_request(const struct args *a, json_object *req, int *pass_fd)
+{
+	const char *cmd = a->pos[0];
+	const char *op = a->n_pos > 1 ? a->pos[1] : NULL;
+
+	put_int(req, "v", HVSIM_CONTROL_VERSION);
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "ping") == 0) {
+		put_str(req, "cmd", cmd);
+		return a->n_pos == 1 ? 0 : usage_error("%s takes no arguments", cmd);
+	}
+	if (strcmp(cmd, "wait-registered") == 0) {
+		if (a->n_pos != 2)
+			return usage_error("wait-registered needs a device: kvp, vss or fcopy");
+		put_str(req, "cmd", cmd);
+		put_str(req, "device", a->pos[1]);
+		put_int(req, "timeout_ms", a->timeout >= 0 ? (int64_t)(a->timeout * 1000) : 30000);
+		return 0;
+	}
+	if (strcmp(cmd, "raw") == 0) {
+		if (a->n_pos != 3)
+			return usage_error("raw needs a device (kvp, vss, fcopy) and hex bytes");
+		put_str(req, "cmd", a->pos[1]);
+		put_str(req, "op", "raw");
+		put_str(req, "hex", a->pos[2]);
+		if (a->timeout >= 0)
+			put_int(req, "timeout_ms", (int64_t)(a->timeout * 1000));
+		return 0;
+	}
+	if (!op)
+		return usage_error("%s needs an operation", cmd);
+	put_str(req, "cmd", cmd);
+	put_str(req, "op", op);
+	if (a->timeout >= 0)
+		put_int(req, "timeout_ms", (int64_t)(a->timeout * 1000));
+
+	if (strcmp(cmd, "kvp") == 0) {
+		put_int(req, "pool", a->pool >= 0 ? a->pool : 0);
+		if (strcmp(op, "set") == 0) {
+			if (a->n_pos != 4)
+				return usage_error("kvp set needs KEY VALUE");
+			put_str(req, "key", a->pos[2]);
+			put_str(req, "value", a->pos[3]);
+			if (a->type)
+				put_str(req, "type", a->type);
+		} else if (strcmp(op, "get") == 0 || strcmp(op, "delete") == 0) {
+			if (a->n_pos != 3)
+				return usage_error("kvp %s needs KEY", op);
+			put_str(req, "key", a->pos[2]);
+		} else if (strcmp(op, "enumerate") == 0) {
+			if (a->n_pos != 2)
+				return usage_error("kvp enumerate takes options only");
+			if (a->index >= 0)
+				put_int(req, "index", a->index);
+		} else if (strcmp(op, "get-ip-info") == 0 || strcmp(op, "set-ip-info") == 0) {
+			if (a->n_pos != 2 || !a->adapter_id)
+				return usage_error("kvp %s needs --mac MAC or --adapter-id ID (and options only)", op);
+			put_str(req, "adapter_id", a->adapter_id);
+			if (a->family >= 0)
+				put_int(req, "addr_family", a->family);
+			if (a->ip)
+				put_str(req, "ip_addr", a->ip);
+			if (a->subnet)
+				put_str(req, "sub_net", a->subnet);
+			if (a->gateway)
+				put_str(req, "gate_way", a->gateway);
+			if (a->dns)
+				put_str(req, "dns_addr", a->dns);
+			if (a->dhcp)
+				json_object_object_add(req, "dhcp_enabled", json_object_new_boolean(true));
+		} else {
+			return usage_error("unknown kvp operation '%s'", op);
+		}
+		return 0;
+	}
+	if (strcmp(cmd, "vss") == 0) {
+		if (strcmp(op, "raw") == 0) {
+			int64_t code;
+
+			if (a->n_pos != 3 || parse_int(a->pos[2], 0, 255, &code) < 0)
+				return usage_error("vss raw needs an operation code 0-255");
+			put_int(req, "code", code);
+		} else if (a->n_pos != 2) {
+			return usage_error("vss %s takes options only", op);
+		}
+		if (a->size >= 0)
+			put_int(req, "size", a->size);
+		if (a->force)
+			json_object_object_add(req, "force", json_object_new_boolean(true));
+		return 0;
+	}
+	if (strcmp(cmd, "fcopy") == 0) {
+		int64_t flags = a->flags >= 0 ? a->flags : 0;
+
+		if (a->overwrite)
+			flags |= 1;
+		if (a->create_path)
+			flags |= 2;
+		put_int(req, "flags", flags);
+		if (a->size >= 0)
+			put_int(req, "size", a->size);
+		if (strcmp(op, "copy") == 0) {
+			const char *name;
+
+			if (a->n_pos != 4 && a->n_pos != 5)
+				return usage_error("fcopy copy needs FILE DIR [NAME]");
+			*pass_fd = open(a->pos[2], O_RDONLY | O_CLOEXEC);
+			if (*pass_fd < 0) {
+				fprintf(stderr, "hvsim host: %s: %s\n", a->pos[2], strerror(errno));
+				return HVSIM_EXIT_USAGE;
+			}
+			name = a->n_pos == 5 ? a->pos[4] : strrchr(a->pos[2], '/');
+			name = name ? (name[0] == '/' ? name + 1 : name) : a->pos[2];
+			put_str(req, "dir", a->pos[3]);
+			put_str(req, "name", name);
+		} else if (strcmp(op, "start") == 0) {
+			if (a->n_pos != 4)
+				return usage_error("fcopy start needs DIR NAME");
+			put_str(req, "dir", a->pos[2]);
+			put_str(req, "name", a->pos[3]);
+		} else if (strcmp(op, "write") == 0) {
+			if (a->n_pos != 3 || a->offset < 0)
+				return usage_error("fcopy write needs --offset N DATA");
+			put_int(req, "offset", a->offset);
+			put_str(req, "data", a->pos[2]);
+		} else if (strcmp(op, "complete") != 0 && strcmp(op, "cancel") != 0) {
+			return usage_error("unknown fcopy operation '%s'", op);
+		}
+		return 0;
+	}
+	return usage_error("unknown command '%s'", cmd);
+}
+
+int hvsim_client_main(int argc, char **argv)
+{
+	struct args a;
+	json_object *req = NULL, *reply = NULL;
+	char found[PATH_MAX];
+	const char *path;
+	int r, sock = -EBADF, pass_fd = -EBADF, wait_ms;
+
+	r = parse_args(argc, argv, &a);
+	if (r != 0)
+		return r == 1 ? 0 : r;
+	if (a.n_pos < 1)
+		return usage_error("missing command");
+	req = json_object_new_object();
+	r = build_request(&a, req, &pass_fd);
+	if (r != 0)
+		goto out;
+
+	path = a.control ? a.control : getenv("HVSIM_CONTROL");
+	if (!path) {
+		int n = find_socket(found, sizeof(found));
+
+		if (n != 1) {
+			fprintf(stderr, "hvsim host: %s; use --control SOCKET\n",
+				n == 0 ? "no world is running (no socket in /run/hvsim)"
+				       : "several worlds are running");
+			r = HVSIM_EXIT_UNREACHABLE;
+			goto out;
+		}
+		path = found;
+	}
+	sock = connect_control(path);
+	if (sock < 0) {
+		fprintf(stderr, "hvsim host: cannot reach %s: %s\n", path, strerror(-sock));
+		r = HVSIM_EXIT_UNREACHABLE;
+		goto out;
+	}
+	r = send_request(sock, req, pass_fd);
+	if (r < 0) {
+		fprintf(stderr, "hvsim host: sending to %s: %s\n", path, strerror(-r));
+		r = HVSIM_EXIT_UNREACHABLE;
+		goto out;
+	}
+	/* hvsim answers every request by its own timeout (default 60 s);
+	 * ours is a safety net a little later. */
+	wait_ms = a.timeout >= 0 ? (int)(a.timeout * 1000) + 5000 : 65000;
+	if (strcmp(a.pos[0], "wait-registered") == 0 && a.timeout < 0)
+		wait_ms = 35000;
+	if (a.timeout == 0)
+		wait_ms = -1; /* hvsim waits forever too */
+	r = read_reply(sock, wait_ms, &reply);
+	if (r < 0) {
+		fprintf(stderr, "hvsim host: no answer from %s: %s\n", path, strerror(-r));
+		r = r == -ETIMEDOUT ? HVSIM_EXIT_NO_ANSWER : HVSIM_EXIT_UNREACHABLE;
+		goto out;
+	}
+	if (a.json) {
+		json_object_object_del(reply, "v");
+		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY |
+									   JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+	if (!flag(reply, "ok")) {
+		if (!a.json)
+			fprintf(stderr, "hvsim host: %s\n", str(reply, "error") ?: "request failed");
+		r = HVSIM_EXIT_NO_ANSWER;
+		goto out;
+	}
+	if (strcmp(a.pos[0], "status") == 0) {
+		if (!a.json)
+			print_status(reply);
+		r = 0;
+	} else if (strcmp(a.pos[0], "wait-registered") == 0 || strcmp(a.pos[0], "ping") == 0) {
+		r = 0;
+	} else if (a.json) {
+		r = status_ok(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
+		if (strcmp(a.pos[0], "kvp") == 0 && strcmp(a.pos[1], "enumerate") == 0 &&
+		    json_object_object_get_ex(reply, "items", NULL))
+			r = (uint32_t)num(reply, "status_code") == HV_S_CONT ? 0 : HVSIM_EXIT_FAILURE_STATUS;
+	} else {
+		r = print_answer(a.pos[0], a.pos[1], reply);
+	}
+out:
+	hv_safe_close(sock);
+	hv_safe_close(pass_fd);
+	if (req)
+		json_object_put(req);
+	if (reply)
+		json_object_put(reply);
+	return r;
+}

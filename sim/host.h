@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The host engines: what Hyper-V's side of the KVP, VSS and file-copy
+ * integration components sends, and how it reads the answers.  Each host
+ * operation is a job made of one or more IC packets put on a device's
+ * channel (the chardev model); the answer of each packet moves the job on
+ * (KVP enumerate walks indexes until a failure status such as HV_S_CONT,
+ * a file copy sends START, WRITE fragments and COMPLETE).
+ *
+ * Jobs come from control requests (JSON objects, see control.h) and finish
+ * with a JSON result handed to the done callback, exactly once.  At world
+ * start the engine negotiates on every channel with realistic host
+ * version lists (framework 3.0 and 1.0; per service the versions of
+ * PROTOCOL.md §2.2).  KVP's negotiation then waits in the ring until a
+ * daemon registers, as on a real host (§5.2).
+ */
+#pragma once
+
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "chardev-model.h"
+
+struct hvsim_host;
+
+/* result is owned by the callee; it has "ok": true and the guest's answer,
+ * or "ok": false and "error". */
+typedef void (*hvsim_host_done_fn)(json_object *result, void *userdata);
+
+struct hvsim_host *hvsim_host_new(struct hvsim_cdev *const cdevs[_HVSIM_CDEV_MAX]);
+struct hvsim_host *hvsim_host_free(struct hvsim_host *h);
+
+/* Queue the NEGOTIATE of every channel. */
+void hvsim_host_start(struct hvsim_host *h, uint64_t now);
+
+/*
+ * Start the job a control request asks for ("cmd" kvp, vss or fcopy).
+ * fd: a file passed with the request (fcopy copy source), taken over.
+ * Returns 0 (done will be called, possibly before this returns) or
+ * -EINVAL with *ret_error set (malloc'd) for a malformed request.
+ */
+int hvsim_host_submit(struct hvsim_host *h, json_object *req, int fd, uint64_t now, hvsim_host_done_fn done,
+		      void *userdata, char **ret_error);
+
+/* Forget the owner of pending jobs (its connection closed): their results
+ * are dropped. */
+void hvsim_host_forget_owner(struct hvsim_host *h, void *userdata);
+
+/* Answer every pending job "ok": false with reason (the world ends). */
+void hvsim_host_abort(struct hvsim_host *h, const char *reason);
+
+/* The model answered a packet (wire this to the models' host_reply). */
+void hvsim_host_on_reply(struct hvsim_host *h, enum hvsim_cdev_kind k, uint64_t cookie, const uint8_t *payload,
+			 size_t len, uint64_t now);
+
+void hvsim_host_tick(struct hvsim_host *h, uint64_t now);
+uint64_t hvsim_host_next_deadline(const struct hvsim_host *h);
+
+/* The host's view of a channel, added to `hvsim host status`. */
+void hvsim_host_describe(const struct hvsim_host *h, enum hvsim_cdev_kind k, json_object *out);
