@@ -12,4 +12,4 @@ check_PROGRAMS += $(HV_UNIT_TESTS)
 TESTS += $(HV_UNIT_TESTS)
 endif
 TESTS += tests/check-layering
-EXTRA_DIST += tests/check-layering tests/integration tests/fixtures
+EXTRA_DIST += tests/check-layering tests/integration tests/fixtures tests/fuzz

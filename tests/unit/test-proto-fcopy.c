@@ -148,6 +148,8 @@ static struct write_case write_cases[] = {
 	{ "one byte", 1, 1, 0 },
 	{ "full fragment", 6144, 6144, 0 },
 	{ "size 6145", 6145, 6144, -EBADMSG },
+	{ "size 6145 with 6145 bytes present", 6145, 6145, -EBADMSG },
+	{ "size 8192 with 8192 bytes present", 8192, 8192, -EBADMSG },
 	{ "size 2^32-1", 0xffffffffu, 6144, -EBADMSG },
 	{ "size beyond packet", 100, 99, -EBADMSG },
 	{ "short packet, honest size", 10, 10, 0 },
@@ -161,9 +163,9 @@ ParameterizedTestParameters(fcopy, wire_write_size_checks)
 ParameterizedTest(size_t *ci, fcopy, wire_write_size_checks)
 {
 	const struct write_case *c = &write_cases[*ci];
-	uint8_t *b = calloc(1, WIRE_MAX);
-	struct hv_fcopy_msg m = { .op = 99 };
 	size_t len = P + HV_FCOPY_OFF_DATA + c->data_sent;
+	uint8_t *b = calloc(1, len);
+	struct hv_fcopy_msg m = { .op = 99 };
 
 	cr_assert_not_null(b);
 	hv_put_le32(b + P, HV_FCOPY_OP_WRITE_TO_FILE);
@@ -333,6 +335,17 @@ Test(fcopy, daemon_abi_round_trip_and_rejects)
 	cr_assert_eq(hv_fcopy_daemon_decode(b, 6195, &d), -EBADMSG);
 	hv_put_le32(b + 48, 6145);
 	cr_assert_eq(hv_fcopy_daemon_decode(b, 6196, &d), -EBADMSG, "size > 6144");
+	{
+		/* A longer read still may not carry more than 6144 bytes. */
+		uint8_t *big = calloc(1, 8000);
+
+		cr_assert_not_null(big);
+		memcpy(big, b, 6196);
+		cr_assert_eq(hv_fcopy_daemon_decode(big, 8000, &d), -EBADMSG, "size 6145 in a long buffer");
+		hv_put_le32(big + 48, 6144);
+		cr_assert_eq(hv_fcopy_daemon_decode(big, 8000, &d), 0);
+		free(big);
+	}
 
 	m.op = HV_FCOPY_OP_CANCEL_FCOPY;
 	cr_assert_eq(hv_fcopy_daemon_encode(&m, b, sizeof(b)), 36);

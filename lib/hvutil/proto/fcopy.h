@@ -18,6 +18,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,7 +52,7 @@ enum hv_fcopy_op {
 	HV_FCOPY_OP_COMPLETE_FCOPY = 2,
 	HV_FCOPY_OP_CANCEL_FCOPY = 3,
 	_HV_FCOPY_OP_MAX,
-	_HV_FCOPY_OP_INVALID = -22, /* -EINVAL */
+	_HV_FCOPY_OP_INVALID = -EINVAL,
 };
 
 /* "start", "write", "complete", "cancel" */

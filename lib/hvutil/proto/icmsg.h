@@ -17,6 +17,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,7 +65,7 @@ enum hv_icmsg_type {
 	/* 6 is unused */
 	HV_ICMSG_TYPE_FCOPY = 7,
 	_HV_ICMSG_TYPE_MAX,
-	_HV_ICMSG_TYPE_INVALID = -22, /* -EINVAL */
+	_HV_ICMSG_TYPE_INVALID = -EINVAL,
 };
 
 /* "negotiate", "heartbeat", "kvp", "shutdown", "timesync", "vss", "fcopy"; NULL for 6. */

@@ -23,6 +23,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -94,7 +95,7 @@ enum hv_kvp_op {
 	HV_KVP_OP_GET_IP_INFO = 4,
 	HV_KVP_OP_SET_IP_INFO = 5,
 	_HV_KVP_OP_MAX,
-	_HV_KVP_OP_INVALID = -22, /* -EINVAL */
+	_HV_KVP_OP_INVALID = -EINVAL,
 };
 /* Registration ops, daemon -> kernel.  REGISTER shares its value with
  * GET_IP_INFO; the handshake state decides which one a 4 is. */
@@ -112,7 +113,7 @@ enum hv_kvp_pool {
 	HV_KVP_POOL_AUTO_EXTERNAL = 3,
 	HV_KVP_POOL_AUTO_INTERNAL = 4,
 	_HV_KVP_POOL_MAX,
-	_HV_KVP_POOL_INVALID = -22,
+	_HV_KVP_POOL_INVALID = -EINVAL,
 };
 
 /* "external", "guest", "auto", "auto-external", "auto-internal" */
@@ -124,7 +125,7 @@ enum hv_kvp_value_type {
 	HV_KVP_REG_U32 = 4,
 	HV_KVP_REG_U64 = 8,
 	_HV_KVP_VALUE_TYPE_MAX,
-	_HV_KVP_VALUE_TYPE_INVALID = -22,
+	_HV_KVP_VALUE_TYPE_INVALID = -EINVAL,
 };
 
 /* "REG_SZ", "REG_U32", "REG_U64"; NULL for other values */
@@ -214,8 +215,9 @@ int hv_kvp_msg_encode_reply(const struct hv_kvp_msg *m, uint8_t *buf, size_t len
 
 /*
  * Encode a kernel->daemon request from m (op, pool and the op's request
- * fields, the kernel's layout).  Used by tests and by anything that plays
- * the kernel without starting from a host buffer.  Same returns as above.
+ * fields, the kernel's layout; for HV_KVP_OP_REGISTER1 the version string).
+ * Used by tests and by anything that plays the kernel without starting
+ * from a host buffer.  Same returns as above.
  */
 int hv_kvp_msg_encode_request(const struct hv_kvp_msg *m, uint8_t *buf, size_t len);
 

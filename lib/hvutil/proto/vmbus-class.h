@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,7 +30,7 @@ enum hv_vmbus_dev_type {
 	HV_VMBUS_DEV_DM = 15,
 	HV_VMBUS_DEV_UNKNOWN = 16,
 	_HV_VMBUS_DEV_MAX,
-	_HV_VMBUS_DEV_INVALID = -22, /* -EINVAL */
+	_HV_VMBUS_DEV_INVALID = -EINVAL,
 };
 
 /* "ide", "scsi", "fc", "nic", "nd", "pcie", "fb", "kbd", "mouse", "kvp",

@@ -15,6 +15,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,7 +42,7 @@ enum hv_vss_op {
 	HV_VSS_OP_THAW = 6,
 	HV_VSS_OP_AUTO_RECOVER = 7,
 	_HV_VSS_OP_MAX,
-	_HV_VSS_OP_INVALID = -22, /* -EINVAL */
+	_HV_VSS_OP_INVALID = -EINVAL,
 };
 #define HV_VSS_OP_REGISTER 128
 #define HV_VSS_OP_REGISTER1 129
