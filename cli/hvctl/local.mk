@@ -26,7 +26,7 @@ tests_unit_test_hvctl_printer_CFLAGS = $(HV_TEST_CFLAGS)
 tests_unit_test_hvctl_printer_LDADD = cli/hvctl/libhvctl.la $(HV_TEST_LIBS)
 
 # Golden outputs against the fixture trees (see the script).
-TESTS += tests/golden/hvctl/run
-EXTRA_DIST += tests/golden/hvctl
+TESTS += tests/check-hvctl-golden
+EXTRA_DIST += tests/check-hvctl-golden tests/golden/hvctl
 
 dist_man_MANS += man/hvctl.8
