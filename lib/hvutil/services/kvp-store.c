@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/macros.h"
 #include "base/utf16.h"
+#include "proto/wire.h"
 #include "services/kvp-store.h"
 
 #define REC HV_KVP_STORE_RECORD_SIZE
@@ -381,40 +382,18 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *buf, size_t len)
 	return ~crc;
 }
 
-static void put_le32(uint8_t *b, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le64(uint8_t *b, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *b)
-{
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *b)
-{
-	return (uint64_t)get_le32(b) | (uint64_t)get_le32(b + 4) << 32;
-}
-
 /* Header: magic, version, new_size u64, offset u64, len u32, crc u32 (over
  * bytes 8..27 and the data). */
 static void journal_header(uint8_t hdr[JOURNAL_HDR], uint64_t new_size, uint64_t offset,
 			   const void *data, uint32_t len)
 {
 	memset(hdr, 0, JOURNAL_HDR);
-	put_le32(hdr, JOURNAL_MAGIC);
-	put_le32(hdr + 4, JOURNAL_VERSION);
-	put_le64(hdr + 8, new_size);
-	put_le64(hdr + 16, offset);
-	put_le32(hdr + 24, len);
-	put_le32(hdr + 28, crc32_update(crc32_update(0, hdr + 8, 20), data, len));
+	hv_put_le32(hdr, JOURNAL_MAGIC);
+	hv_put_le32(hdr + 4, JOURNAL_VERSION);
+	hv_put_le64(hdr + 8, new_size);
+	hv_put_le64(hdr + 16, offset);
+	hv_put_le32(hdr + 24, len);
+	hv_put_le32(hdr + 28, crc32_update(crc32_update(0, hdr + 8, 20), data, len));
 }
 
 static int full_pwrite(int fd, const void *buf, size_t len, off_t off)
@@ -485,12 +464,12 @@ static int journal_replay(struct hv_kvp_store *p)
 	if (r < 0)
 		return r;
 	k = pread(p->jfd, hdr, sizeof(hdr), 0);
-	if (k < (ssize_t)sizeof(hdr) || get_le32(hdr) != JOURNAL_MAGIC ||
-	    get_le32(hdr + 4) != JOURNAL_VERSION)
+	if (k < (ssize_t)sizeof(hdr) || hv_get_le32(hdr) != JOURNAL_MAGIC ||
+	    hv_get_le32(hdr + 4) != JOURNAL_VERSION)
 		return 0;
-	new_size = get_le64(hdr + 8);
-	offset = get_le64(hdr + 16);
-	len = get_le32(hdr + 24);
+	new_size = hv_get_le64(hdr + 8);
+	offset = hv_get_le64(hdr + 16);
+	len = hv_get_le32(hdr + 24);
 	if (offset + len > new_size + REC || new_size % REC || new_size > (uint64_t)UINT32_MAX * REC)
 		return 0;
 	data = malloc(len ? len : 1);
@@ -498,7 +477,7 @@ static int journal_replay(struct hv_kvp_store *p)
 		return -ENOMEM;
 	if (len && pread(p->jfd, data, len, JOURNAL_HDR) != (ssize_t)len)
 		return 0; /* torn journal: the pool was never touched */
-	if (crc32_update(crc32_update(0, hdr + 8, 20), data, len) != get_le32(hdr + 28))
+	if (crc32_update(crc32_update(0, hdr + 8, 20), data, len) != hv_get_le32(hdr + 28))
 		return 0;
 	r = pool_apply(p, offset, data, len, new_size);
 	if (r < 0)

@@ -33,9 +33,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HV_KVP_STORE_KEY_MAX 512     /* bytes including the NUL */
-#define HV_KVP_STORE_VALUE_MAX 2048  /* bytes including the NUL */
-#define HV_KVP_STORE_RECORD_SIZE (HV_KVP_STORE_KEY_MAX + HV_KVP_STORE_VALUE_MAX)
+#include "proto/kvp.h"
+
+#define HV_KVP_STORE_KEY_MAX HV_KVP_RECORD_KEY_SIZE     /* bytes including the NUL */
+#define HV_KVP_STORE_VALUE_MAX HV_KVP_RECORD_VALUE_SIZE /* bytes including the NUL */
+#define HV_KVP_STORE_RECORD_SIZE HV_KVP_RECORD_SIZE
 #define HV_KVP_STORE_DEFAULT_MAX_RECORDS 100000u
 
 struct hv_kvp_store;
