@@ -21,16 +21,6 @@ hvsim_start
 hvsim_bg_in "$KVPD" --debug
 hvsim_host wait-registered kvp --timeout 20 || hv_fail "hv-kvpd did not register"
 
-rec_key() { dd if="$T/state/.kvp_pool_$1" bs=2560 skip="$2" count=1 status=none | head -c 512 | tr '\0' '\n' | head -1; }
-rec_val() { dd if="$T/state/.kvp_pool_$1" bs=2560 skip="$2" count=1 status=none | tail -c 2048 | tr '\0' '\n' | head -1; }
-pool_size() { stat -c %s "$T/state/.kvp_pool_$1"; }
-expect() { # expected-stdout expected-exit what host-args...
-	local want=$1 want_rc=$2 what=$3 out rc=0
-	shift 3
-	out=$(hvsim_host "$@") || rc=$?
-	hv_assert_eq "$want" "$out" "$what (output)"
-	hv_assert_eq "$want_rc" "$rc" "$what (exit status)"
-}
 
 for p in 0 1 2 3 4; do
 	hv_assert_eq 0 "$(pool_size $p)" "pool $p file is created empty"

@@ -11,6 +11,11 @@
 #   hvsim_bg_in CMD...           same in the background (hv_bg); $HV_LAST_PID
 #   hvsim_field DEVICE FIELD     a scalar of DEVICE's entry in `status --json`
 #   hvsim_wait_field TIMEOUT DEVICE FIELD VALUE
+#   rec_key POOL I / rec_val POOL I   key / value of record I of a pool file
+#                                in the state directory, up to the first NUL
+#   pool_size POOL               size of the pool file in bytes
+#   expect OUT RC WHAT HOST-ARGS...  run hvsim host HOST-ARGS, check stdout
+#                                and exit status
 
 hvsim_need() {
 	hv_need_root
@@ -44,4 +49,18 @@ hvsim_wait_field() { # timeout device field value
 		sleep 0.05
 	done
 	return 0
+}
+
+# Record i of pool p: key and value up to their first NUL (bytes after it
+# may be the reference's stale memory, PROTOCOL.md §11.6).
+rec_key() { dd if="$T/state/.kvp_pool_$1" bs=2560 skip="$2" count=1 status=none | head -c 512 | tr '\0' '\n' | head -1; }
+rec_val() { dd if="$T/state/.kvp_pool_$1" bs=2560 skip="$2" count=1 status=none | tail -c 2048 | tr '\0' '\n' | head -1; }
+pool_size() { stat -c %s "$T/state/.kvp_pool_$1"; }
+
+expect() { # expected-stdout expected-exit what host-args...
+	local want=$1 want_rc=$2 what=$3 out rc=0
+	shift 3
+	out=$(hvsim_host "$@") || rc=$?
+	hv_assert_eq "$want" "$out" "$what (output)"
+	hv_assert_eq "$want_rc" "$rc" "$what (exit status)"
 }
