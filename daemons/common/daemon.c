@@ -37,6 +37,8 @@ struct hv_daemon {
 	char *status;
 	unsigned reloads;
 	int exit_code; /* set by hv_daemon_exit() */
+	sd_event_source *status_timer; /* a pending status file write */
+	bool status_failed;            /* the last write failed (logged once) */
 };
 
 const char *hv_daemon_get_name(const struct hv_daemon *d)
@@ -79,6 +81,8 @@ bool hv_daemon_is_ready(const struct hv_daemon *d)
 	return d->ready;
 }
 
+static void write_managed_status(struct hv_daemon *d);
+
 const char *hv_daemon_get_status(const struct hv_daemon *d)
 {
 	return d->status;
@@ -95,6 +99,11 @@ int hv_daemon_ready(struct hv_daemon *d)
 	r = hv_sd_notify_ready();
 	if (r < 0)
 		hv_log_warning_errno(r, "Failed to notify the service manager, ignoring: %m");
+	if (d->ops->status_file) {
+		/* Ready shows at once, not after the batching delay. */
+		d->status_timer = sd_event_source_disable_unref(d->status_timer);
+		write_managed_status(d);
+	}
 	return 0;
 }
 
@@ -115,6 +124,7 @@ int hv_daemon_status(struct hv_daemon *d, const char *format, ...)
 	r = hv_sd_notify_status("%s", s);
 	if (r < 0)
 		hv_log_debug_errno(r, "Failed to send STATUS=, ignoring: %m");
+	hv_daemon_touch_status(d);
 	return 0;
 }
 
@@ -151,6 +161,50 @@ int hv_daemon_write_status_file(struct hv_daemon *d, json_object *extra)
 		r = hv_json_write_status(d->path, d->ops->name, o);
 	json_object_put(o);
 	return r;
+}
+
+/* The skeleton's own writes: ops->status_extra's members, and a failure is
+ * logged once (a read-only /run must not flood the journal). */
+static void write_managed_status(struct hv_daemon *d)
+{
+	json_object *extra = json_object_new_object();
+	int r = extra ? 0 : -ENOMEM;
+
+	if (r == 0 && d->ops->status_extra)
+		r = d->ops->status_extra(d, extra);
+	if (r == 0)
+		r = hv_daemon_write_status_file(d, extra);
+	json_object_put(extra);
+	if (r < 0 && !d->status_failed)
+		hv_log_warning_errno(r, "Failed to write the status file, ignoring: %m");
+	else if (r == 0 && d->status_failed)
+		hv_log_info("The status file is written again");
+	d->status_failed = r < 0;
+}
+
+static int on_status_timer(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct hv_daemon *d = userdata;
+
+	(void)usec;
+	d->status_timer = sd_event_source_disable_unref(s);
+	write_managed_status(d);
+	return 0;
+}
+
+void hv_daemon_touch_status(struct hv_daemon *d)
+{
+	int r;
+
+	if (!d->ops->status_file || !d->event || d->status_timer)
+		return;
+	/* The first write (ready) goes out at once, later ones are batched. */
+	r = sd_event_add_time_relative(d->event, &d->status_timer, CLOCK_MONOTONIC, HV_USEC_PER_SEC, 0,
+				       on_status_timer, d);
+	if (r < 0) {
+		hv_log_debug_errno(r, "Failed to schedule a status file write: %m");
+		write_managed_status(d);
+	}
 }
 
 /* ---- configuration ---- */
@@ -364,6 +418,13 @@ int hv_daemon_main(int argc, char **argv, const struct hv_daemon_ops *ops)
 
 stop:
 	(void)hv_sd_notify_stopping();
+	d.status_timer = sd_event_source_disable_unref(d.status_timer);
+	if (ops->status_file && d.event) {
+		d.ready = false;
+		(void)hv_daemon_status(&d, "Stopped");
+		d.status_timer = sd_event_source_disable_unref(d.status_timer);
+		write_managed_status(&d);
+	}
 	if (ops->stop)
 		ops->stop(&d);
 finish:

@@ -52,6 +52,12 @@ struct hv_daemon_ops {
 	void (*stop)(struct hv_daemon *d);
 	/* Accept (0) or refuse (< 0) a new configuration; may be NULL (accept). */
 	int (*reload)(struct hv_daemon *d, const struct hv_config *new_config);
+	/* Keep RUNSTATEDIR/hvutils/<name>.json up to date (`hvctl status`):
+	 * written once ready, after STATUS= changes and hv_daemon_touch_status()
+	 * (at most once a second), and at exit with "ready": false. */
+	bool status_file;
+	/* Members added to every status file write; may be NULL. */
+	int (*status_extra)(struct hv_daemon *d, json_object *extra);
 };
 
 int hv_daemon_main(int argc, char **argv, const struct hv_daemon_ops *ops);
@@ -80,3 +86,7 @@ int hv_daemon_exit(struct hv_daemon *d, int code);
  * NULL; not consumed).  For `hvctl status`.
  */
 int hv_daemon_write_status_file(struct hv_daemon *d, json_object *extra);
+
+/* Something in the status file changed: rewrite it within a second (only
+ * with ops->status_file; cheap to call after every request). */
+void hv_daemon_touch_status(struct hv_daemon *d);

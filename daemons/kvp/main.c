@@ -18,6 +18,7 @@
 #include "services/kvp-service.h"
 
 struct kvpd {
+	struct hv_daemon *daemon;
 	struct hv_kvp_service *service;
 	struct hv_chardev *chardev;
 	struct hv_daemon_chardev *attached;
@@ -42,6 +43,7 @@ static int on_message(struct hv_chardev *c, void *msg, size_t size, void *userda
 	r = hv_kvp_service_process(k->service, msg, size, k->reply, sizeof(k->reply));
 	if (r < 0)
 		return hv_log_err_errno(r, "Failed to build a KVP reply: %m");
+	hv_daemon_touch_status(k->daemon);
 	r = hv_chardev_write(c, k->reply, sizeof(k->reply));
 	if (r == -ECONNRESET) {
 		/* Reopened and registered again; the kernel failed this request. */
@@ -66,6 +68,7 @@ static int kvpd_start(struct hv_daemon *d)
 	int r;
 
 	hv_daemon_set_userdata(d, &kvpd);
+	kvpd.daemon = d;
 	r = hv_kvp_service_new(&opts, &kvpd.service);
 	if (r < 0)
 		return r; /* logged */
@@ -96,6 +99,23 @@ static int kvpd_reload(struct hv_daemon *d, const struct hv_config *new_config)
 	return 0;
 }
 
+/* /run/hvutils/hv-kvpd.json: what the kernel said and what the host asked. */
+static int kvpd_status_extra(struct hv_daemon *d, json_object *extra)
+{
+	struct kvpd *k = hv_daemon_get_userdata(d);
+
+	if (!k || !k->service)
+		return 0;
+	if (json_object_object_add(extra, "kernel_version",
+				   k->version[0] ? json_object_new_string(k->version) : NULL) < 0 ||
+	    json_object_object_add(extra, "requests",
+				   json_object_new_int64((int64_t)hv_kvp_service_get_requests(k->service))) < 0 ||
+	    json_object_object_add(extra, "rejected",
+				   json_object_new_int64((int64_t)hv_kvp_service_get_rejected(k->service))) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
 static const struct hv_daemon_ops kvpd_ops = {
 	.name = "hv-kvpd",
 	.description = "Hyper-V KVP (Data Exchange) daemon.",
@@ -103,6 +123,8 @@ static const struct hv_daemon_ops kvpd_ops = {
 	.start = kvpd_start,
 	.stop = kvpd_stop,
 	.reload = kvpd_reload,
+	.status_file = true,
+	.status_extra = kvpd_status_extra,
 };
 
 int main(int argc, char **argv)

@@ -14,6 +14,10 @@
  *
  * SIGUSR1 makes it report the configuration it is running with, as
  * "STATUS=active greeting=<value>", so a test can tell which one is in use.
+ * SIGRTMIN+1 (queued, never merged) counts a "request" and touches the status file.
+ *
+ * With HV_TESTD_MANAGED_STATUS=1 in the environment the skeleton keeps the
+ * status file itself (ops->status_file), adding {"requests": N}.
  */
 #include <errno.h>
 #include <signal.h>
@@ -86,6 +90,22 @@ static int on_usr1(sd_event_source *s, const struct signalfd_siginfo *si, void *
 	return hv_daemon_status(d, "active greeting=%s", config_of(d)->greeting);
 }
 
+static unsigned requests;
+
+static int on_request(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct hv_daemon *d = userdata;
+
+	requests++;
+	hv_daemon_touch_status(d);
+	return 0;
+}
+
+static int testd_status_extra(struct hv_daemon *d, json_object *extra)
+{
+	return json_object_object_add(extra, "requests", json_object_new_int((int)requests));
+}
+
 static int testd_start(struct hv_daemon *d)
 {
 	const struct testd_config *cfg = config_of(d);
@@ -97,9 +117,13 @@ static int testd_start(struct hv_daemon *d)
 		return -EIO;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGUSR1);
+	sigaddset(&mask, SIGRTMIN + 1);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	r = sd_event_add_signal(hv_daemon_get_event(d), NULL, SIGUSR1, on_usr1, d);
+	if (r < 0)
+		return r;
+	r = sd_event_add_signal(hv_daemon_get_event(d), NULL, SIGRTMIN + 1, on_request, d);
 	if (r < 0)
 		return r;
 	(void)hv_daemon_status(d, "greeting=%s", cfg->greeting);
@@ -152,7 +176,20 @@ static const struct hv_daemon_ops testd_ops = {
 	.reload = testd_reload,
 };
 
+static const struct hv_daemon_ops testd_managed_ops = {
+	.name = "hv-testd",
+	.description = "Test daemon for the hvutils daemon skeleton.",
+	.sections = testd_sections,
+	.start = testd_start,
+	.stop = testd_stop,
+	.reload = testd_reload,
+	.status_file = true,
+	.status_extra = testd_status_extra,
+};
+
 int main(int argc, char **argv)
 {
-	return hv_daemon_main(argc, argv, &testd_ops);
+	const char *managed = getenv("HV_TESTD_MANAGED_STATUS");
+
+	return hv_daemon_main(argc, argv, managed && managed[0] == '1' ? &testd_managed_ops : &testd_ops);
 }

@@ -518,6 +518,76 @@ Test(daemon, status_file, .init = setup, .fini = teardown)
 	hv_path_free(p);
 }
 
+/* The skeleton keeps the file itself: ready at once, batched updates with
+ * the daemon's own members, and "ready": false once stopped. */
+static json_object *read_status(const char *root)
+{
+	struct hv_path *p = hv_path_new(root);
+	json_object *o = NULL;
+
+	cr_assert_not_null(p);
+	if (hv_json_read_file(p, RUNSTATEDIR "/hvutils/hv-testd.json", &o) < 0)
+		o = NULL;
+	hv_path_free(p);
+	return o;
+}
+
+static int64_t status_int(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	cr_assert(json_object_object_get_ex(o, key, &v), "no %s in %s", key, json_object_to_json_string(o));
+	return json_object_get_int64(v);
+}
+
+Test(daemon, managed_status_file, .init = setup, .fini = teardown)
+{
+	const char *args[] = { "--config", tmp("test.conf"), NULL };
+	char env_root[300];
+	const char *env[] = { env_root, "HV_TESTD_MANAGED_STATUS=1", NULL };
+	json_object *o, *v = NULL;
+	pid_t pid;
+	bool seen = false;
+
+	snprintf(env_root, sizeof(env_root), "HV_SYSROOT=%s/root", tmpdir);
+	write_file("test.conf", "[test]\ngreeting = managed\n");
+	cr_assert_eq(mkdir(tmp("root"), 0755), 0);
+	pid = spawn(args, env);
+	expect_note("READY=1");
+
+	/* Written when ready, before any batching delay. */
+	for (int i = 0; i < 100 && !(o = read_status(tmp("root"))); i++)
+		usleep(10000);
+	cr_assert_not_null(o, "no status file right after READY=1");
+	cr_assert(json_object_object_get_ex(o, "ready", &v));
+	cr_assert(json_object_get_boolean(v));
+	cr_assert_eq(status_int(o, "requests"), 0);
+	json_object_put(o);
+
+	/* Three requests in a burst end up in the file within the batching delay. */
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(kill(pid, SIGRTMIN + 1), 0);
+	for (int i = 0; i < 300 && !seen; i++) {
+		o = read_status(tmp("root"));
+		seen = o && status_int(o, "requests") == 3;
+		json_object_put(o);
+		if (!seen)
+			usleep(10000);
+	}
+	cr_assert(seen, "the status file never showed 3 requests");
+
+	kill(pid, SIGTERM);
+	cr_assert_eq(wait_exit(pid), 0);
+	o = read_status(tmp("root"));
+	cr_assert_not_null(o);
+	cr_assert(json_object_object_get_ex(o, "ready", &v));
+	cr_assert_not(json_object_get_boolean(v), "still ready after exit: %s", json_object_to_json_string(o));
+	cr_assert(json_object_object_get_ex(o, "status", &v));
+	cr_assert_str_eq(json_object_get_string(v), "Stopped");
+	cr_assert_eq(status_int(o, "requests"), 3);
+	json_object_put(o);
+}
+
 /* ---- a char device that appears late ---- */
 
 Test(daemon, ready_only_after_registration_on_a_late_device, .init = setup, .fini = teardown)
