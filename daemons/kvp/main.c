@@ -60,12 +60,18 @@ static const struct hv_chardev_callbacks callbacks = {
 static int kvpd_start(struct hv_daemon *d)
 {
 	const struct hv_kvp_service_config *cfg = config_of(hv_daemon_get_config(d));
+	struct hv_kvp_setip_options setip;
 	struct hv_kvp_service_options opts = {
 		.path = hv_daemon_get_path(d),
 		.pool_directory = cfg->pool_directory,
 		.max_records = cfg->max_records_per_pool,
+		.report_interfaces = cfg->report_interfaces,
+		.exclude_interfaces = cfg->exclude_interfaces,
+		.setip = &setip,
 	};
 	int r;
+
+	hv_kvp_service_setip_options_from_config(cfg, &setip);
 
 	hv_daemon_set_userdata(d, &kvpd);
 	kvpd.daemon = d;
@@ -92,10 +98,21 @@ static int kvpd_reload(struct hv_daemon *d, const struct hv_config *new_config)
 	const struct hv_kvp_service_config *old = config_of(hv_daemon_get_config(d));
 	const struct hv_kvp_service_config *cfg = config_of(new_config);
 
-	/* The pools stay open where they are: both keys apply at the next start. */
+	struct hv_kvp_setip_options setip;
+	int r;
+
+	/* Interfaces and IP injection apply at once ... */
+	r = hv_kvp_service_set_interface_filter(kvpd.service, cfg->report_interfaces, cfg->exclude_interfaces);
+	if (r < 0)
+		return r;
+	hv_kvp_service_setip_options_from_config(cfg, &setip);
+	r = hv_kvp_service_set_setip_options(kvpd.service, &setip);
+	if (r < 0)
+		return r;
+	/* ... the pools stay open where they are: those keys need a restart. */
 	if (strcmp(old->pool_directory, cfg->pool_directory) != 0 ||
 	    old->max_records_per_pool != cfg->max_records_per_pool)
-		hv_log_notice("[kvp] changes take effect when hv-kvpd restarts");
+		hv_log_notice("pool-directory and max-records-per-pool take effect when hv-kvpd restarts");
 	return 0;
 }
 

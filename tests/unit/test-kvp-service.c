@@ -12,6 +12,8 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 #include <errno.h>
+#include <linux/if_addr.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,8 @@
 #include "base/macros.h"
 #include "base/path.h"
 #include "platform/config.h"
+#include "platform/netlink-fake.h"
+#include "platform/netmgr-fake.h"
 #include "proto/hv-status.h"
 #include "proto/icmsg.h"
 #include "proto/kvp.h"
@@ -522,16 +526,248 @@ Test(kvp_service, short_message_is_refused)
 	hv_kvp_service_free(s);
 }
 
-Test(kvp_service, ip_ops_not_supported_yet)
+/* A service over the netlink fake, with no injected address source. */
+static struct hv_kvp_service *new_service_netlink(struct hv_netlink_fake *f)
 {
-	struct hv_kvp_service *s = new_service();
+	struct hv_kvp_service_options o = {
+		.pool_directory = pools,
+		.sysinfo = NULL,
+		.netlink = &hv_netlink_fake_ops,
+		.netlink_userdata = f,
+	};
+	struct hv_kvp_service *s = NULL;
 
-	cr_assert_eq(call(s, HV_KVP_OP_GET_IP_INFO, 0, NULL, NULL, 0, NULL), HV_E_FAIL);
-	cr_assert_not_null(strstr(logbuf, "not supported yet"), "%s", logbuf);
-	logbuf[0] = '\0';
-	cr_assert_eq(call(s, HV_KVP_OP_SET_IP_INFO, 0, NULL, NULL, 0, NULL), HV_E_FAIL);
-	cr_assert_not_null(strstr(logbuf, "not supported yet"), "%s", logbuf);
+	cr_assert_eq(hv_kvp_service_new(&o, &s), 0);
+	return s;
+}
+
+static struct hv_netlink_fake *two_nics(void)
+{
+	struct hv_netlink_fake *f = hv_netlink_fake_new();
+
+	cr_assert_not_null(f);
+	cr_assert_eq(hv_netlink_fake_add_link(f, 1, "lo", NULL, NULL, 0, IFF_LOOPBACK | IFF_UP, NULL, false), 0);
+	cr_assert_eq(hv_netlink_fake_add_link(f, 2, "eth1", "00:15:5d:00:00:01", NULL, 0, IFF_UP, "hv_netvsc", false),
+		     0);
+	cr_assert_eq(hv_netlink_fake_add_link(f, 3, "eth10", "00:15:5d:00:00:10", NULL, 0, IFF_UP, "hv_netvsc", false),
+		     0);
+	cr_assert_eq(hv_netlink_fake_add_link(f, 4, "docker0", "02:42:00:00:00:04", NULL, 0, IFF_UP, NULL, false), 0);
+	cr_assert_eq(hv_netlink_fake_add_addr(f, 1, "127.0.0.1/8", IFA_F_PERMANENT), 0);
+	cr_assert_eq(hv_netlink_fake_add_addr(f, 2, "192.0.2.5/24", IFA_F_PERMANENT), 0);
+	cr_assert_eq(hv_netlink_fake_add_addr(f, 3, "10.10.0.4/16", IFA_F_PERMANENT), 0);
+	cr_assert_eq(hv_netlink_fake_add_addr(f, 4, "172.17.0.1/16", IFA_F_PERMANENT), 0);
+	cr_assert_eq(hv_netlink_fake_add_addr(f, 2, "2001:db8::5/64", IFA_F_PERMANENT), 0);
+	cr_assert_eq(hv_netlink_fake_add_route(f, "default", "192.0.2.1", 2, 0), 0);
+	cr_assert_eq(hv_netlink_fake_add_route(f, "default", "10.10.0.1", 3, 0), 0);
+	return f;
+}
+
+static uint32_t get_ip_info(struct hv_kvp_service *s, const char *adapter, uint8_t family, struct hv_kvp_msg *r)
+{
+	static struct hv_kvp_msg req;
+
+	memset(&req, 0, sizeof(req));
+	req.op = HV_KVP_OP_GET_IP_INFO;
+	snprintf(req.ip.adapter_id, sizeof(req.ip.adapter_id), "%s", adapter);
+	req.ip.addr_family = family;
+	(void)hv_kvp_service_handle(s, &req, r);
+	return r->error;
+}
+
+Test(kvp_service, get_ip_info_answered_natively)
+{
+	struct hv_netlink_fake *f = two_nics();
+	struct hv_kvp_service *s = new_service_netlink(f);
+	static struct hv_kvp_msg r;
+
+	cr_assert_eq(get_ip_info(s, "00:15:5D:00:00:01", HV_KVP_ADDR_FAMILY_IPV4, &r), HV_S_OK, "%s", logbuf);
+	cr_assert_eq(r.op, HV_KVP_OP_GET_IP_INFO);
+	cr_assert_str_eq(r.ip.adapter_id, "00:15:5D:00:00:01");
+	/* eth1 only: the reference's prefix match would add eth10's address
+	 * and its gateway-of-everything would add 10.10.0.1 (§5.5, §11.8). */
+	cr_assert_str_eq(r.ip.ip_addr, "192.0.2.5");
+	cr_assert_str_eq(r.ip.sub_net, "255.255.255.0");
+	cr_assert_str_eq(r.ip.gate_way, "192.0.2.1");
+	cr_assert_eq(r.ip.addr_family, HV_KVP_ADDR_FAMILY_IPV4);
+	cr_assert_eq(hv_kvp_service_get_rejected(s), 0);
+
+	cr_assert_eq(get_ip_info(s, "00:15:5D:00:00:99", 0, &r), HV_E_FAIL, "unknown MAC, as the reference");
+	cr_assert_eq(hv_kvp_service_get_rejected(s), 0, "a well-formed request");
+	cr_assert_eq(get_ip_info(s, "not a mac", 0, &r), HV_E_FAIL);
+	cr_assert_eq(hv_kvp_service_get_rejected(s), 1, "malformed host input is counted");
+	cr_assert_not_null(strstr(logbuf, "not a MAC"), "%s", logbuf);
+	for (unsigned p = 0; p < HV_KVP_POOL_COUNT; p++)
+		cr_assert_eq(pool_size(p), 0, "pool %u untouched", p);
 	hv_kvp_service_free(s);
+	hv_netlink_fake_free(f);
+}
+
+Test(kvp_service, get_ip_info_through_the_kernel_layout)
+{
+	static uint8_t in[HV_KVP_MSG_SIZE], out[HV_KVP_MSG_SIZE];
+	static struct hv_kvp_msg req;
+	struct hv_netlink_fake *f = two_nics();
+	struct hv_kvp_service *s = new_service_netlink(f);
+
+	req.op = HV_KVP_OP_GET_IP_INFO;
+	snprintf(req.ip.adapter_id, sizeof(req.ip.adapter_id), "00:15:5D:00:00:10");
+	cr_assert_eq(hv_kvp_msg_encode_request(&req, in, sizeof(in)), HV_KVP_MSG_SIZE);
+	cr_assert_eq(hv_kvp_service_process(s, in, sizeof(in), out, sizeof(out)), HV_KVP_MSG_SIZE);
+	cr_assert_eq(hv_get_le32(out), HV_S_OK);
+	cr_assert_str_eq((const char *)out + HV_KVP_OFF_IP_VAL + HV_KVP_IPVAL_OFF_IP_ADDR, "10.10.0.4");
+	cr_assert_str_eq((const char *)out + HV_KVP_OFF_IP_VAL + HV_KVP_IPVAL_OFF_GATE_WAY, "10.10.0.1");
+	hv_kvp_service_free(s);
+	hv_netlink_fake_free(f);
+}
+
+Test(kvp_service, pool2_addresses_are_the_filtered_list)
+{
+	struct hv_netlink_fake *f = two_nics();
+	struct hv_kvp_service *s = new_service_netlink(f);
+	struct hv_kvp_msg r;
+	char *eth1_only[] = { "eth1", NULL };
+
+	/* No loopback, no docker0 (the default exclude list). */
+	cr_assert_str_eq(intrinsic(s, 2, &r), "192.0.2.5;10.10.0.4");
+	cr_assert_str_eq(intrinsic(s, 3, &r), "2001:db8::5");
+	cr_assert_eq(hv_kvp_service_set_interface_filter(s, eth1_only, NULL), 0);
+	cr_assert_str_eq(intrinsic(s, 2, &r), "192.0.2.5", "a new filter applies at once");
+	hv_kvp_service_free(s);
+	hv_netlink_fake_free(f);
+}
+
+/* --- SET_IP_INFO through services/kvp-setip.h (§5.6) ------------------------------- */
+
+static void put_file(const char *rel, const char *text)
+{
+	char p[600], cmd[700];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s%s", dir, rel);
+	snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", p);
+	cr_assert_eq(system(cmd), 0);
+	f = fopen(p, "we");
+	cr_assert_not_null(f, "%s", p);
+	fputs(text, f);
+	cr_assert_eq(fclose(f), 0);
+}
+
+static uint32_t set_ip(struct hv_kvp_service *s, const char *adapter, const char *ip, const char *mask)
+{
+	static struct hv_kvp_msg req, reply;
+
+	memset(&req, 0, sizeof(req));
+	req.op = HV_KVP_OP_SET_IP_INFO;
+	snprintf(req.ip.adapter_id, sizeof(req.ip.adapter_id), "%s", adapter);
+	snprintf(req.ip.ip_addr, sizeof(req.ip.ip_addr), "%s", ip);
+	snprintf(req.ip.sub_net, sizeof(req.ip.sub_net), "%s", mask);
+	req.ip.addr_family = HV_KVP_ADDR_FAMILY_IPV4;
+	(void)hv_kvp_service_handle(s, &req, &reply);
+	return reply.error;
+}
+
+#define ETH0_GUID "{0d3bcc29-6e5c-4b6a-a2c1-f6a8e1e7a6b5}"
+
+/* Never the machine's own NetworkManager or networkd: a fake that has no
+ * bus, and records whether it was asked anything. */
+static struct hv_netmgr_fake mgr;
+
+static struct hv_kvp_service *setip_service(struct hv_path **ret_path, enum hv_kvp_setip_backend backend)
+{
+	struct hv_kvp_setip_options so = { .backend = backend, .mgr = &hv_netmgr_fake_ops, .mgr_userdata = &mgr };
+	struct hv_kvp_service_options o = {
+		.pool_directory = "/var/lib/hyperv",
+		.sysinfo = &fake_sysinfo,
+		.setip = &so,
+	};
+	struct hv_kvp_service *s = NULL;
+
+	hv_netmgr_fake_init(&mgr);
+	mgr.networkd_result = -ENOTCONN;
+	put_file("/sys/class/net/eth0/address", "00:15:5d:01:02:03\n");
+	put_file("/sys/class/net/eth0/ifindex", "2\n");
+	put_file("/sys/class/net/eth0/device/device_id", ETH0_GUID "\n");
+	*ret_path = hv_path_new(dir);
+	cr_assert_not_null(*ret_path);
+	o.path = *ret_path;
+	cr_assert_eq(hv_kvp_service_new(&o, &s), 0);
+	return s;
+}
+
+Test(kvp_service, set_ip_info_unknown_adapter_is_guid_not_found)
+{
+	struct hv_path *p;
+	struct hv_kvp_service *s = setip_service(&p, HV_KVP_SETIP_NETWORKD);
+
+	cr_assert_eq(set_ip(s, "{11111111-2222-3333-4444-555555555555}", "192.0.2.9", "255.255.255.0"),
+		     HV_GUID_NOTFOUND, "the reference's answer for an adapter no NIC has");
+	hv_kvp_service_free(s);
+	hv_path_free(p);
+}
+
+Test(kvp_service, set_ip_info_bad_address_is_invalidarg_and_rejected)
+{
+	struct hv_path *p;
+	struct hv_kvp_service *s = setip_service(&p, HV_KVP_SETIP_NETWORKD);
+	char f[600];
+
+	cr_assert_eq(set_ip(s, ETH0_GUID, "192.0.2.999", "255.255.255.0"), HV_INVALIDARG);
+	cr_assert_eq(hv_kvp_service_get_rejected(s), 1);
+	cr_assert_eq(mgr.n_networkd, 0);
+	snprintf(f, sizeof(f), "%s/etc/systemd/network/10-hvutils-eth0.network", dir);
+	cr_assert_neq(access(f, F_OK), 0, "nothing is written for a bad request");
+	hv_kvp_service_free(s);
+	hv_path_free(p);
+}
+
+Test(kvp_service, set_ip_info_disabled_is_not_supported)
+{
+	struct hv_path *p;
+	struct hv_kvp_service *s = setip_service(&p, HV_KVP_SETIP_NONE);
+
+	cr_assert_eq(set_ip(s, ETH0_GUID, "192.0.2.9", "255.255.255.0"), HV_ERROR_NOT_SUPPORTED);
+	cr_assert_eq(mgr.n_networkd + mgr.n_nm_activate + mgr.n_spawn, 0);
+	hv_kvp_service_free(s);
+	hv_path_free(p);
+}
+
+Test(kvp_service, set_ip_info_written_but_not_applied_is_a_failure)
+{
+	struct hv_path *p;
+	struct hv_kvp_service *s = setip_service(&p, HV_KVP_SETIP_NETWORKD);
+	char f[600];
+
+	/* No networkd on a bus here: the file is written, the host is told it
+	 * failed, and the log says what was written where. */
+	cr_assert_eq(set_ip(s, ETH0_GUID, "192.0.2.9", "255.255.255.0"), HV_E_FAIL);
+	cr_assert_eq(mgr.n_networkd, 1, "networkd was asked to apply it");
+	cr_assert_eq(mgr.networkd_ifindex, 2);
+	snprintf(f, sizeof(f), "%s/etc/systemd/network/10-hvutils-eth0.network", dir);
+	cr_assert_eq(access(f, F_OK), 0, "the profile is written: %s", logbuf);
+	cr_assert_not_null(strstr(logbuf, "10-hvutils-eth0.network"), "%s", logbuf);
+	hv_kvp_service_free(s);
+	hv_path_free(p);
+}
+
+Test(kvp_service, set_ip_options_follow_the_config)
+{
+	struct hv_kvp_service_config cfg = {
+		.set_ip_backend = HV_KVP_SETIP_LEGACY,
+		.set_ip_legacy_fallback = true,
+		.set_ip_legacy_script = (char *)"/x/hv_set_ifconfig",
+		.set_ip_staging_directory = (char *)"/x/stage",
+		.set_ip_netplan_command = (char *)"/x/netplan",
+		.set_ip_timeout_usec = 3 * HV_USEC_PER_SEC,
+	};
+	struct hv_kvp_setip_options o;
+
+	hv_kvp_service_setip_options_from_config(&cfg, &o);
+	cr_assert_eq(o.backend, HV_KVP_SETIP_LEGACY);
+	cr_assert(o.legacy_fallback);
+	cr_assert_str_eq(o.legacy_script, "/x/hv_set_ifconfig");
+	cr_assert_str_eq(o.staging_directory, "/x/stage");
+	cr_assert_str_eq(o.netplan_command, "/x/netplan");
+	cr_assert_eq(o.timeout_usec, 3 * HV_USEC_PER_SEC);
 }
 
 Test(kvp_service, unknown_op_is_ok_as_the_reference)
@@ -648,6 +884,19 @@ Test(kvp_service, config_section)
 	cr_assert_not_null(cfg);
 	cr_assert_str_eq(cfg->pool_directory, "/var/lib/hyperv");
 	cr_assert_eq(cfg->max_records_per_pool, 100000);
+	cr_assert_not_null(cfg->report_interfaces);
+	cr_assert_str_eq(cfg->report_interfaces[0], "*");
+	cr_assert_null(cfg->report_interfaces[1]);
+	cr_assert_not_null(cfg->exclude_interfaces);
+	cr_assert_str_eq(cfg->exclude_interfaces[0], "docker*");
+	hv_config_free(c);
+
+	write_file("", file, "[kvp]\nreport-interfaces = eth* ens*\nexclude-interfaces = eth9\n");
+	cr_assert_eq(hv_config_load(sections, 1, &src, &c), 0);
+	cfg = hv_config_get(c, &hv_kvp_service_config_sections[0]);
+	cr_assert_str_eq(cfg->report_interfaces[1], "ens*");
+	cr_assert_str_eq(cfg->exclude_interfaces[0], "eth9");
+	cr_assert_null(cfg->exclude_interfaces[1]);
 	hv_config_free(c);
 
 	write_file("", file, "[kvp]\npool-directory = /srv/kvp\nmax-records-per-pool = 42\n");

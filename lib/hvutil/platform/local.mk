@@ -34,3 +34,27 @@ tests_unit_test_sysfs_SOURCES = tests/unit/test-sysfs.c
 tests_unit_test_sysfs_CPPFLAGS = $(AM_CPPFLAGS) -DHV_TOP_SRCDIR_DEFAULT=\"$(abs_top_srcdir)\"
 tests_unit_test_sysfs_CFLAGS = $(HV_TEST_CFLAGS)
 tests_unit_test_sysfs_LDADD = $(HV_TEST_LIBS)
+
+# netlink (libnl-route snapshot, with a fake) and netstate (DNS/DHCP state files)
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/platform/netlink.h \
+	lib/hvutil/platform/netlink.c \
+	lib/hvutil/platform/netlink-fake.h \
+	lib/hvutil/platform/netlink-fake.c \
+	lib/hvutil/platform/netstate.h \
+	lib/hvutil/platform/netstate.c
+HV_UNIT_TESTS += tests/unit/test-netlink tests/unit/test-netstate
+tests_unit_test_netlink_SOURCES = tests/unit/test-netlink.c
+tests_unit_test_netlink_CPPFLAGS = $(AM_CPPFLAGS) -DHV_TOP_SRCDIR_DEFAULT=\"$(abs_top_srcdir)\"
+tests_unit_test_netlink_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_netlink_LDADD = $(HV_TEST_LIBS)
+tests_unit_test_netstate_SOURCES = tests/unit/test-netstate.c
+tests_unit_test_netstate_CPPFLAGS = $(AM_CPPFLAGS) -DHV_TOP_SRCDIR_DEFAULT=\"$(abs_top_srcdir)\"
+tests_unit_test_netstate_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_netstate_LDADD = $(HV_TEST_LIBS)
+# netmgr: NetworkManager/networkd over sd-bus, posix_spawn; netmgr-fake.c is
+# compiled into the tests that use it, not into the shipped library.
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/platform/netmgr.h \
+	lib/hvutil/platform/netmgr.c
+EXTRA_DIST += lib/hvutil/platform/netmgr-fake.h lib/hvutil/platform/netmgr-fake.c

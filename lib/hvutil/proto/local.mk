@@ -46,3 +46,7 @@ tests_unit_test_proto_vss_LDADD = $(HV_TEST_LIBS)
 tests_unit_test_proto_fcopy_SOURCES = tests/unit/test-proto-fcopy.c
 tests_unit_test_proto_fcopy_CFLAGS = $(HV_TEST_CFLAGS)
 tests_unit_test_proto_fcopy_LDADD = $(HV_TEST_LIBS)
+# ipcfg: SET_IP_INFO lists (PROTOCOL.md §5.6), tested in tests/unit/test-netcfg.c
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/proto/ipcfg.h \
+	lib/hvutil/proto/ipcfg.c

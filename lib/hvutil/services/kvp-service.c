@@ -10,10 +10,7 @@
  * start-up except the canonical-name lookup, and that one is keyed by the
  * hostname it was made for, so a rename is seen on the next request.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <netdb.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,12 +27,14 @@
 #include "base/path.h"
 #include "base/utf16.h"
 #include "proto/hv-status.h"
+#include "services/kvp-ipinfo.h"
 #include "services/kvp-service.h"
 #include "services/kvp-store.h"
 
 struct hv_kvp_service {
 	const struct hv_path *path;
 	struct hv_kvp_store *stores[HV_KVP_POOL_COUNT];
+	struct hv_kvp_ipinfo *ipinfo;
 	char version[HV_KVP_REGISTER_VERSION_SIZE];
 	const struct hv_kvp_service_sysinfo *sysinfo;
 	void *sysinfo_userdata;
@@ -48,6 +47,11 @@ struct hv_kvp_service {
 	bool fqdn_valid;
 	uint64_t requests;
 	uint64_t rejected;
+	/* SET_IP_INFO: options with the strings below owned. */
+	struct hv_kvp_setip_options setip;
+	char *setip_legacy_script;
+	char *setip_staging_directory;
+	char *setip_netplan_command;
 };
 
 static const struct hv_config_item kvp_config_items[] = {
@@ -55,6 +59,26 @@ static const struct hv_config_item kvp_config_items[] = {
 		       HV_KVP_SERVICE_DEFAULT_POOL_DIRECTORY, "Directory of the .kvp_pool_N files"),
 	HV_CONFIG_UINT("max-records-per-pool", struct hv_kvp_service_config, max_records_per_pool, "100000",
 		       "Most records a pool file may hold; a SET of a new key past it fails", 1, 10000000),
+	HV_CONFIG_GLOBS("report-interfaces", struct hv_kvp_service_config, report_interfaces,
+			HV_KVP_IPINFO_DEFAULT_REPORT_INTERFACES,
+			"Interfaces whose addresses the host is told (GET_IP_INFO, NetworkAddressIPv4/IPv6); loopback never"),
+	HV_CONFIG_GLOBS("exclude-interfaces", struct hv_kvp_service_config, exclude_interfaces,
+			HV_KVP_IPINFO_DEFAULT_EXCLUDE_INTERFACES,
+			"Interfaces never reported, even when report-interfaces matches them"),
+	HV_CONFIG_ENUM("set-ip-backend", struct hv_kvp_service_config, set_ip_backend, "auto",
+		       "How SET_IP_INFO is applied: auto, networkmanager, networkd, netplan, ifcfg, legacy or none",
+		       hv_kvp_setip_backend_table),
+	HV_CONFIG_BOOL("set-ip-legacy-fallback", struct hv_kvp_service_config, set_ip_legacy_fallback, "no",
+		       "Let auto end in the legacy hv_set_ifconfig script when no network manager is found"),
+	HV_CONFIG_PATH("set-ip-legacy-script", struct hv_kvp_service_config, set_ip_legacy_script,
+		       HV_KVP_SETIP_DEFAULT_LEGACY_SCRIPT, "The script the legacy back-end runs"),
+	HV_CONFIG_PATH("set-ip-staging-directory", struct hv_kvp_service_config, set_ip_staging_directory,
+		       HV_KVP_SETIP_DEFAULT_STAGING_DIRECTORY, "Where the legacy back-end writes its two files"),
+	HV_CONFIG_PATH("set-ip-netplan-command", struct hv_kvp_service_config, set_ip_netplan_command,
+		       HV_KVP_SETIP_DEFAULT_NETPLAN_COMMAND, "The netplan program, run as '<command> apply'"),
+	HV_CONFIG_DURATION("set-ip-timeout", struct hv_kvp_service_config, set_ip_timeout_usec, "10s",
+			   "Longest wait for one apply step (the kernel gives a KVP answer 30 s)",
+			   HV_USEC_PER_SEC / 10, 25 * HV_USEC_PER_SEC),
 };
 
 const struct hv_config_section hv_kvp_service_config_sections[2] = {
@@ -100,41 +124,6 @@ static int system_canonical_name(void *userdata, const char *host, char **ret)
 	return 0;
 }
 
-static int system_addresses(void *userdata, int family, char **ret)
-{
-	struct ifaddrs *list = NULL;
-	char buf[HV_KVP_EXCHANGE_MAX_VALUE_SIZE] = "";
-	char addr[INET6_ADDRSTRLEN];
-	size_t len = 0, n;
-	char *s;
-
-	if (getifaddrs(&list) < 0)
-		return -errno;
-	for (struct ifaddrs *i = list; i; i = i->ifa_next) {
-		const void *src;
-
-		if (!i->ifa_addr || i->ifa_addr->sa_family != family || (i->ifa_flags & IFF_LOOPBACK))
-			continue;
-		if (family == AF_INET)
-			src = &((const struct sockaddr_in *)(const void *)i->ifa_addr)->sin_addr;
-		else
-			src = &((const struct sockaddr_in6 *)(const void *)i->ifa_addr)->sin6_addr;
-		if (!inet_ntop(family, src, addr, sizeof(addr)))
-			continue;
-		n = strlen(addr) + (len > 0);
-		/* Whole entries only: a list cut inside an address would lie. */
-		if (len + n >= sizeof(buf))
-			break;
-		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s", len > 0 ? ";" : "", addr);
-	}
-	freeifaddrs(list);
-	s = strdup(buf);
-	if (!s)
-		return -ENOMEM;
-	*ret = s;
-	return 0;
-}
-
 static int sysinfo_hostname(struct hv_kvp_service *s, char *buf, size_t size)
 {
 	if (s->sysinfo && s->sysinfo->hostname)
@@ -153,7 +142,8 @@ static int sysinfo_addresses(struct hv_kvp_service *s, int family, char **ret)
 {
 	if (s->sysinfo && s->sysinfo->addresses)
 		return s->sysinfo->addresses(s->sysinfo_userdata, family, ret);
-	return system_addresses(NULL, family, ret);
+	/* The filtered list: same interfaces as GET_IP_INFO reports. */
+	return hv_kvp_ipinfo_addresses(s->ipinfo, family, ret);
 }
 
 /* --- construction ---------------------------------------------------------- */
@@ -193,9 +183,65 @@ struct hv_kvp_service *hv_kvp_service_free(struct hv_kvp_service *s)
 		return NULL;
 	for (size_t i = 0; i < HV_KVP_POOL_COUNT; i++)
 		hv_kvp_store_free(s->stores[i]);
+	hv_kvp_ipinfo_free(s->ipinfo);
 	free(s->fqdn);
+	free(s->setip_legacy_script);
+	free(s->setip_staging_directory);
+	free(s->setip_netplan_command);
 	free(s);
 	return NULL;
+}
+
+void hv_kvp_service_setip_options_from_config(const struct hv_kvp_service_config *cfg,
+					      struct hv_kvp_setip_options *ret)
+{
+	*ret = (struct hv_kvp_setip_options){
+		.backend = (enum hv_kvp_setip_backend)cfg->set_ip_backend,
+		.legacy_fallback = cfg->set_ip_legacy_fallback,
+		.legacy_script = cfg->set_ip_legacy_script,
+		.staging_directory = cfg->set_ip_staging_directory,
+		.netplan_command = cfg->set_ip_netplan_command,
+		.timeout_usec = cfg->set_ip_timeout_usec,
+	};
+}
+
+static int strdup_or_null(const char *s, char **ret)
+{
+	char *c = NULL;
+
+	if (s) {
+		c = strdup(s);
+		if (!c)
+			return -ENOMEM;
+	}
+	free(*ret);
+	*ret = c;
+	return 0;
+}
+
+int hv_kvp_service_set_setip_options(struct hv_kvp_service *s, const struct hv_kvp_setip_options *o)
+{
+	static const struct hv_kvp_setip_options defaults = { .backend = HV_KVP_SETIP_AUTO };
+	_cleanup_free_ char *script = NULL, *staging = NULL, *netplan = NULL;
+
+	if (!o)
+		o = &defaults;
+	if (strdup_or_null(o->legacy_script, &script) < 0 ||
+	    strdup_or_null(o->staging_directory, &staging) < 0 ||
+	    strdup_or_null(o->netplan_command, &netplan) < 0)
+		return -ENOMEM;
+	free(s->setip_legacy_script);
+	free(s->setip_staging_directory);
+	free(s->setip_netplan_command);
+	s->setip_legacy_script = TAKE_PTR(script);
+	s->setip_staging_directory = TAKE_PTR(staging);
+	s->setip_netplan_command = TAKE_PTR(netplan);
+	s->setip = *o;
+	s->setip.path = s->path;
+	s->setip.legacy_script = s->setip_legacy_script;
+	s->setip.staging_directory = s->setip_staging_directory;
+	s->setip.netplan_command = s->setip_netplan_command;
+	return 0;
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct hv_kvp_service *, hv_kvp_service_free);
@@ -206,6 +252,7 @@ int hv_kvp_service_new(const struct hv_kvp_service_options *opts, struct hv_kvp_
 	_cleanup_(hv_kvp_service_freep) struct hv_kvp_service *s = NULL;
 	_cleanup_free_ char *dir = NULL;
 	struct hv_kvp_store_options store_opts = {};
+	struct hv_kvp_ipinfo_options ipinfo_opts = {};
 	int r;
 
 	if (!ret)
@@ -220,6 +267,18 @@ int hv_kvp_service_new(const struct hv_kvp_service_options *opts, struct hv_kvp_
 	s->sysinfo_userdata = opts->sysinfo_userdata;
 	s->fqdn_ttl_usec = opts->fqdn_ttl_usec ?: HV_KVP_SERVICE_DEFAULT_FQDN_TTL_USEC;
 	hv_kvp_service_set_version(s, NULL);
+
+	ipinfo_opts.path = opts->path;
+	ipinfo_opts.netlink = opts->netlink;
+	ipinfo_opts.netlink_userdata = opts->netlink_userdata;
+	ipinfo_opts.report_interfaces = opts->report_interfaces;
+	ipinfo_opts.exclude_interfaces = opts->exclude_interfaces;
+	r = hv_kvp_ipinfo_new(&ipinfo_opts, &s->ipinfo);
+	if (r < 0)
+		return r;
+	r = hv_kvp_service_set_setip_options(s, opts->setip);
+	if (r < 0)
+		return r;
 
 	dir = hv_path_get(opts->path, opts->pool_directory ?: HV_KVP_SERVICE_DEFAULT_POOL_DIRECTORY);
 	if (!dir)
@@ -243,6 +302,12 @@ void hv_kvp_service_set_version(struct hv_kvp_service *s, const char *version)
 	if (!version || !version[0])
 		version = HV_KVP_SERVICE_UNKNOWN_VERSION;
 	snprintf(s->version, sizeof(s->version), "%s", version);
+}
+
+int hv_kvp_service_set_interface_filter(struct hv_kvp_service *s, char *const *report_interfaces,
+					char *const *exclude_interfaces)
+{
+	return hv_kvp_ipinfo_set_filter(s->ipinfo, report_interfaces, exclude_interfaces);
 }
 
 uint64_t hv_kvp_service_get_requests(const struct hv_kvp_service *s)
@@ -496,6 +561,16 @@ static int do_delete(struct hv_kvp_service *s, const struct hv_kvp_msg *req)
 	return 0;
 }
 
+static int do_get_ip_info(struct hv_kvp_service *s, const struct hv_kvp_msg *req, struct hv_kvp_msg *reply)
+{
+	int r;
+
+	r = hv_kvp_ipinfo_get(s->ipinfo, &req->ip, &reply->ip);
+	if (r == -EBADMSG)
+		s->rejected++; /* logged by kvp-ipinfo */
+	return r;
+}
+
 static int do_enumerate(struct hv_kvp_service *s, const struct hv_kvp_msg *req, struct hv_kvp_msg *reply)
 {
 	const char *key, *value;
@@ -553,17 +628,14 @@ int hv_kvp_service_handle(struct hv_kvp_service *s, const struct hv_kvp_msg *req
 		r = do_enumerate(s, req, reply);
 		break;
 	case HV_KVP_OP_GET_IP_INFO:
+		r = do_get_ip_info(s, req, reply);
+		break;
 	case HV_KVP_OP_SET_IP_INFO:
-		/*
-		 * NOT IMPLEMENTED YET, on purpose: GET_IP_INFO (§5.5) and
-		 * SET_IP_INFO (§5.6) are a separate piece of work (netlink
-		 * and network-manager backends, DESIGN.md §4).  Until then
-		 * the host is told HV_E_FAIL, explicitly, and the log says so.
-		 */
-		hv_log_notice("KVP %s is not supported yet, answering HV_E_FAIL",
-			      hv_kvp_op_to_string((enum hv_kvp_op)req->op));
-		reply->error = HV_E_FAIL;
-		return -EOPNOTSUPP;
+		/* Every outcome is logged inside, once. */
+		r = hv_kvp_setip_apply(&s->setip, &req->ip, NULL);
+		if (r == -EINVAL)
+			s->rejected++;
+		break;
 	default:
 		/* The reference answers unknown ops with success (§5.3). */
 		hv_log_debug("Unknown KVP operation %u, answering HV_S_OK", req->op);

@@ -26,12 +26,37 @@
  *    kvp_enum_data value offset 532 (§5.2, §11.3), so the host gets the
  *    real value instead of "" (hv_kvp_service_encode_reply()).
  *
- * Not done yet (on purpose, answered HV_E_FAIL and logged "not supported
- * yet"): GET_IP_INFO and SET_IP_INFO (§5.5, §5.6).
+ * GET_IP_INFO is answered by services/kvp-ipinfo.h (netlink and the
+ * network manager's state, no fork; exact MAC match, gateways of that
+ * interface only, see there for every difference from the reference).  A
+ * malformed adapter id or family is HV_E_FAIL, counted as rejected, and
+ * logged; an unknown MAC is HV_E_FAIL as with the reference.
+ *
+ * SET_IP_INFO is applied by services/kvp-setip.h through the network
+ * manager's own configuration (back-end chosen by set-ip-backend or
+ * detected); its result is the host status, and nothing is reported as
+ * applied unless it was.  It may block up to two set-ip-timeout steps; the
+ * kernel serialises KVP requests, so nothing else waits behind it.
+ *
+ * [kvp] keys (hv_kvp_service_config_sections):
+ *   pool-directory        default /var/lib/hyperv
+ *   max-records-per-pool  default 100000
+ *   report-interfaces     globs, default "*"
+ *   exclude-interfaces    globs, default the host side of containers and
+ *                         local virtualisation (docker* br-* veth* virbr*
+ *                         lxcbr* lxdbr* cni* flannel* cali* cilium*
+ *                         podman* kube-*): addresses the Hyper-V host can
+ *                         do nothing with.  A list cannot be empty, so to
+ *                         exclude nothing name a pattern no interface
+ *                         matches.
+ * The two interface keys decide which interfaces GET_IP_INFO and the
+ * pool-2 NetworkAddressIPv4/IPv6 items report; loopback never, and a VF
+ * paired with a netvsc interface never on its own.
  *
  * The OS facts (hostname, canonical name, interface addresses) go through
  * struct hv_kvp_service_sysinfo so tests can inject them; NULL members use
- * the system.  The library never prints: messages go to the log sink.
+ * the system (for addresses: kvp-ipinfo's filtered list).  The library
+ * never prints: messages go to the log sink.
  */
 #pragma once
 
@@ -39,7 +64,9 @@
 #include <stdint.h>
 
 #include "platform/config.h"
+#include "platform/netlink.h"
 #include "proto/kvp.h"
+#include "services/kvp-setip.h"
 
 struct hv_path;
 struct hv_kvp_service;
@@ -68,16 +95,39 @@ struct hv_kvp_service_options {
 	uint64_t fqdn_ttl_usec;         /* 0: the default */
 	const struct hv_kvp_service_sysinfo *sysinfo; /* NULL: the system */
 	void *sysinfo_userdata;
+	/* Interfaces, links, addresses and routes (services/kvp-ipinfo.h). */
+	const struct hv_netlink_ops *netlink;  /* NULL: the kernel */
+	void *netlink_userdata;
+	char *const *report_interfaces;        /* globs; NULL: the default ("*") */
+	char *const *exclude_interfaces;       /* globs; NULL: the default list */
+	/* How SET_IP_INFO is applied (services/kvp-setip.h); copied.  NULL:
+	 * backend auto, no legacy fallback, the system's managers. */
+	const struct hv_kvp_setip_options *setip;
 };
 
 /* [kvp] in hvutils.conf. */
 struct hv_kvp_service_config {
 	char *pool_directory;
 	unsigned max_records_per_pool;
+	char **report_interfaces;  /* NULL-terminated globs */
+	char **exclude_interfaces;
+	int set_ip_backend;        /* enum hv_kvp_setip_backend */
+	bool set_ip_legacy_fallback;
+	char *set_ip_legacy_script;
+	char *set_ip_staging_directory;
+	char *set_ip_netplan_command;
+	uint64_t set_ip_timeout_usec;
 };
 /* The schema: [0] is [kvp], [1] the terminator (a daemon's ops->sections);
  * look the values up with &hv_kvp_service_config_sections[0]. */
 extern const struct hv_config_section hv_kvp_service_config_sections[2];
+
+/* The SET_IP_INFO options a [kvp] section asks for; the strings point into
+ * cfg (borrowed), path and the system's managers are left to the caller. */
+void hv_kvp_service_setip_options_from_config(const struct hv_kvp_service_config *cfg,
+					      struct hv_kvp_setip_options *ret);
+/* Replace the SET_IP_INFO options (a reload); copied.  -ENOMEM. */
+int hv_kvp_service_set_setip_options(struct hv_kvp_service *s, const struct hv_kvp_setip_options *o);
 
 /* Creates the pool directory (0755) if missing and opens the five pool
  * files.  -errno (logged) on failure. */
@@ -92,7 +142,9 @@ void hv_kvp_service_set_version(struct hv_kvp_service *s, const char *version);
  * Handle one decoded request.  ret_reply is filled completely: op and pool
  * echoed, error = the host status, and the op's reply fields (ENUMERATE
  * key/value, GET value).  Returns the result as 0 or -errno (-ENOENT for a
- * missing key or the end of an enumeration, -EOPNOTSUPP for the IP ops);
+ * missing key or the end of an enumeration, -EBADMSG for a malformed
+ * GET_IP_INFO, -ENODEV for an unknown MAC, SET_IP_INFO's results as listed
+ * in services/kvp-setip.h);
  * ret_reply->error is hv_status_from_errno() of it, except that an unknown
  * op is answered HV_S_OK as the reference does.
  */
@@ -115,6 +167,11 @@ int hv_kvp_service_encode_reply(const struct hv_kvp_msg *reply, uint8_t *buf, si
  */
 int hv_kvp_service_process(struct hv_kvp_service *s, const uint8_t *in, size_t in_len, uint8_t *out,
 			   size_t out_len);
+
+/* Replace the interface globs (copied; NULL: the default), e.g. on a
+ * configuration reload.  -ENOMEM keeps the old ones. */
+int hv_kvp_service_set_interface_filter(struct hv_kvp_service *s, char *const *report_interfaces,
+					char *const *exclude_interfaces);
 
 /* Requests answered so far, and how many of them did not decode. */
 uint64_t hv_kvp_service_get_requests(const struct hv_kvp_service *s);

@@ -12,6 +12,26 @@ lib_hvutil_libhvutil_internal_la_SOURCES += \
 	lib/hvutil/services/kvp-service.h \
 	lib/hvutil/services/kvp-service.c
 HV_UNIT_TESTS += tests/unit/test-kvp-service
-tests_unit_test_kvp_service_SOURCES = tests/unit/test-kvp-service.c
+tests_unit_test_kvp_service_SOURCES = tests/unit/test-kvp-service.c lib/hvutil/platform/netmgr-fake.c
 tests_unit_test_kvp_service_CFLAGS = $(HV_TEST_CFLAGS)
 tests_unit_test_kvp_service_LDADD = $(HV_TEST_LIBS)
+# kvp-ipinfo
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/services/kvp-ipinfo.h \
+	lib/hvutil/services/kvp-ipinfo.c
+HV_UNIT_TESTS += tests/unit/test-kvp-ipinfo
+tests_unit_test_kvp_ipinfo_SOURCES = tests/unit/test-kvp-ipinfo.c
+tests_unit_test_kvp_ipinfo_CPPFLAGS = $(AM_CPPFLAGS) -DHV_TOP_SRCDIR_DEFAULT=\"$(abs_top_srcdir)\"
+tests_unit_test_kvp_ipinfo_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_kvp_ipinfo_LDADD = $(HV_TEST_LIBS)
+# netcfg back-ends and kvp-setip (SET_IP_INFO); tests in tests/unit/local.mk
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/services/netcfg.h \
+	lib/hvutil/services/netcfg-buf.h \
+	lib/hvutil/services/netcfg.c \
+	lib/hvutil/services/netcfg-nm.c \
+	lib/hvutil/services/netcfg-networkd.c \
+	lib/hvutil/services/netcfg-netplan.c \
+	lib/hvutil/services/netcfg-ifcfg.c \
+	lib/hvutil/services/kvp-setip.h \
+	lib/hvutil/services/kvp-setip.c
