@@ -168,3 +168,43 @@ int hv_path_read_text(const struct hv_path *p, const char *abs, size_t max, char
 		return -ENOMEM;
 	return hv_read_text_file(path, max, ret);
 }
+
+int hv_mkdir_p(const char *dir, mode_t mode)
+{
+	_cleanup_free_ char *copy = strdup(dir);
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *s = copy + 1;; s++) {
+		char saved;
+
+		if (*s != '/' && *s != '\0')
+			continue;
+		saved = *s;
+		*s = '\0';
+		if (mkdir(copy, mode) < 0 && errno != EEXIST)
+			return hv_negative_errno();
+		if (saved == '\0')
+			break;
+		*s = saved;
+	}
+	return 0;
+}
+
+int hv_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return hv_negative_errno();
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -36,3 +36,9 @@ int hv_path_access(const struct hv_path *p, const char *abs, int mode);
 int hv_path_read_text(const struct hv_path *p, const char *abs, size_t max, char **ret);
 /* Same for an already resolved path (no prefix applied). */
 int hv_read_text_file(const char *path, size_t max, char **ret);
+
+/* mkdir -p of an already resolved directory path: every missing component
+ * is created with mode; existing ones are left alone.  -errno. */
+int hv_mkdir_p(const char *dir, mode_t mode);
+/* write(2) all of buf, retrying on EINTR and short writes.  -errno. */
+int hv_write_all(int fd, const void *buf, size_t len);

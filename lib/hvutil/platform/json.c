@@ -139,22 +139,6 @@ int hv_json_from_fields(const void *obj, const struct hv_json_field *fields, siz
 	return 0;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return hv_negative_errno();
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int fsync_dir(const char *dir)
 {
 	_cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -193,9 +177,9 @@ int hv_json_write_file(const struct hv_path *p, const char *abs_path, json_objec
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return hv_negative_errno();
-	r = write_all(fd, text, strlen(text));
+	r = hv_write_all(fd, text, strlen(text));
 	if (r >= 0)
-		r = write_all(fd, "\n", 1);
+		r = hv_write_all(fd, "\n", 1);
 	if (r >= 0 && fchmod(fd, mode) < 0)
 		r = hv_negative_errno();
 	if (r >= 0 && fsync(fd) < 0)
@@ -267,28 +251,6 @@ int hv_json_status_path(const char *daemon, char **ret)
 	return 0;
 }
 
-/* mkdir -p for an already resolved path. */
-static int mkdir_parents(const char *path, mode_t mode)
-{
-	_cleanup_free_ char *copy = strdup(path);
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *s = copy + 1;; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char saved = *s;
-
-		*s = '\0';
-		if (mkdir(copy, mode) < 0 && errno != EEXIST)
-			return hv_negative_errno();
-		if (saved == '\0')
-			break;
-		*s = saved;
-	}
-	return 0;
-}
-
 int hv_json_write_status(const struct hv_path *p, const char *daemon, json_object *obj)
 {
 	_cleanup_free_ char *abs = NULL, *dir = NULL;
@@ -305,7 +267,7 @@ int hv_json_write_status(const struct hv_path *p, const char *daemon, json_objec
 	if (!slash || slash == dir)
 		return -EINVAL;
 	*slash = '\0';
-	r = mkdir_parents(dir, 0755);
+	r = hv_mkdir_p(dir, 0755);
 	if (r < 0)
 		return r;
 	return hv_json_write_file(p, abs, obj, 0644);

@@ -156,27 +156,6 @@ static uint64_t now_usec(void)
 	return (uint64_t)ts.tv_sec * UINT64_C(1000000) + (uint64_t)ts.tv_nsec / 1000;
 }
 
-/* mkdir -p, each new component 0755 (§5.4). */
-static int mkdir_parents(const char *dir)
-{
-	_cleanup_free_ char *copy = strdup(dir);
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *p = copy + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = c;
-		if (c == '\0')
-			break;
-	}
-	return 0;
-}
-
 struct hv_kvp_service *hv_kvp_service_free(struct hv_kvp_service *s)
 {
 	if (!s)
@@ -283,7 +262,7 @@ int hv_kvp_service_new(const struct hv_kvp_service_options *opts, struct hv_kvp_
 	dir = hv_path_get(opts->path, opts->pool_directory ?: HV_KVP_SERVICE_DEFAULT_POOL_DIRECTORY);
 	if (!dir)
 		return -ENOMEM;
-	r = mkdir_parents(dir);
+	r = hv_mkdir_p(dir, 0755); /* each new component 0755 (§5.4) */
 	if (r < 0)
 		return hv_log_err_errno(r, "Failed to create the pool directory '%s': %m", dir);
 

@@ -102,47 +102,6 @@ void hv_netcfg_uuid(const struct hv_netcfg_link *l, char buf[static HV_NETCFG_UU
 		 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
 }
 
-static int mkdir_parents(char *path)
-{
-	/* path is resolved; create every missing directory above its last '/'. */
-	char *slash = strrchr(path, '/');
-
-	if (!slash || slash == path)
-		return 0;
-	*slash = '\0';
-	if (access(path, F_OK) != 0) {
-		int r = mkdir_parents(path);
-
-		if (r < 0) {
-			*slash = '/';
-			return r;
-		}
-		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-			r = hv_negative_errno();
-			*slash = '/';
-			return r;
-		}
-	}
-	*slash = '/';
-	return 0;
-}
-
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return hv_negative_errno();
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int hv_netcfg_write_file(const struct hv_path *p, const char *abs, const char *text, mode_t mode)
 {
 	_cleanup_free_ char *path = NULL, *dir = NULL, *tmp = NULL;
@@ -158,17 +117,17 @@ int hv_netcfg_write_file(const struct hv_path *p, const char *abs, const char *t
 	base = strrchr(path, '/');
 	if (!base[1])
 		return -EINVAL;
-	r = mkdir_parents(path);
-	if (r < 0)
-		return r;
 	dir = base == path ? strdup("/") : strndup(path, (size_t)(base - path));
 	if (!dir || asprintf(&tmp, "%s/.#%sXXXXXX", dir, base + 1) < 0)
 		return -ENOMEM;
+	r = hv_mkdir_p(dir, 0755);
+	if (r < 0)
+		return r;
 
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0)
 		return hv_negative_errno();
-	r = write_all(fd, text, strlen(text));
+	r = hv_write_all(fd, text, strlen(text));
 	if (r >= 0 && fchmod(fd, mode) < 0)
 		r = hv_negative_errno();
 	if (r >= 0 && fsync(fd) < 0)
