@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,9 @@ unsigned arg_verbose = 0;
 static const struct hvctl_verb verbs[] = {
 	{ "devices", 0, 0, 0, hvctl_verb_devices, NULL,
 	  "List VMBus devices and their channels (like lsvmbus)" },
+	/* The family checks its own arguments (hvctl-kvp.c). */
+	{ "kvp", 0, UINT_MAX, 0, hvctl_verb_kvp, NULL,
+	  "KVP pools: get, set, delete, list, watch, clear, fsck" },
 };
 
 enum {
@@ -50,6 +54,17 @@ static const struct hvctl_option {
 	{ "verbose", no_argument, 'v', NULL, "Show more detail (repeat for more: -vv)" },
 	{ "json", optional_argument, ARG_JSON, "[=MODE]",
 	  "Print JSON; MODE is short (one line, the default) or pretty" },
+	{ "pool", required_argument, HVCTL_ARG_KVP_POOL, "=POOL",
+	  "kvp: pool 0-4 or external, guest, auto, auto-external, auto-internal" },
+	{ "all", no_argument, HVCTL_ARG_KVP_ALL, NULL, "kvp: every pool" },
+	{ "pool-dir", required_argument, HVCTL_ARG_KVP_POOL_DIR, "=DIR",
+	  "kvp: pool directory (default: [kvp] pool-directory, /var/lib/hyperv)" },
+	{ "force", no_argument, HVCTL_ARG_KVP_FORCE, NULL,
+	  "kvp set/delete: write a host pool, or what the host cannot read" },
+	{ "repair", no_argument, HVCTL_ARG_KVP_REPAIR, NULL, "kvp fsck: fix what is found" },
+	{ "count", required_argument, HVCTL_ARG_KVP_COUNT, "=N", "kvp watch: stop after N changes" },
+	{ "timeout", required_argument, HVCTL_ARG_KVP_TIMEOUT, "=SECONDS",
+	  "kvp watch: stop after SECONDS" },
 };
 
 /* ---- messages ---- */
@@ -197,9 +212,10 @@ static void help(FILE *f)
 		fprintf(f, "%*s%s\n", (int)(w + 12 - (size_t)n), "", options[i].help);
 	}
 
-	fputs("\nExit status: 0 success, 64 usage error, 65 bad data, 69 unavailable (not\n"
-	      "a Hyper-V guest, service not offered), 70 internal error, 71 system error,\n"
-	      "74 I/O error, 75 temporary failure, 77 permission denied, 1 other failure.\n"
+	fputs("\nExit status: 0 success, 64 usage error, 65 bad data, 66 no input (a missing\n"
+	      "pool directory), 69 unavailable (not a Hyper-V guest, service not offered),\n"
+	      "70 internal error, 71 system error, 74 I/O error, 75 temporary failure,\n"
+	      "77 permission denied, 2 not found (kvp get, kvp delete), 1 other failure.\n"
 	      "See hvctl(8) for details.\n",
 	      f);
 }
@@ -227,6 +243,7 @@ static int parse_argv(int argc, char *argv[], FILE *out)
 	longopts[ELEMENTSOF(options)] = (struct option){ 0 };
 
 	/* Fresh state for every call (tests run several in one process). */
+	hvctl_kvp_reset_options();
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) >= 0) {
@@ -269,6 +286,13 @@ static int parse_argv(int argc, char *argv[], FILE *out)
 			return -hvctl_usage_error("unknown option '%s'", a);
 		}
 		default:
+			if (c >= HVCTL_ARG_KVP_POOL && c < _HVCTL_ARG_KVP_END) {
+				int r = hvctl_kvp_parse_option(c, optarg);
+
+				if (r != 0)
+					return -r;
+				break;
+			}
 			return -hvctl_usage_error("unexpected option");
 		}
 	}

@@ -24,8 +24,10 @@
 enum hvctl_exit {
 	HVCTL_EXIT_OK = 0,
 	HVCTL_EXIT_FAILURE = 1,            /* anything without a better code */
+	HVCTL_EXIT_NOTFOUND = 2,           /* a lookup found nothing (kvp get, kvp delete) */
 	HVCTL_EXIT_USAGE = EX_USAGE,       /* 64: bad command line */
 	HVCTL_EXIT_DATAERR = EX_DATAERR,   /* 65: malformed data */
+	HVCTL_EXIT_NOINPUT = EX_NOINPUT,   /* 66: an input file or directory is missing */
 	HVCTL_EXIT_UNAVAILABLE = EX_UNAVAILABLE, /* 69: not a Hyper-V guest, service not offered */
 	HVCTL_EXIT_SOFTWARE = EX_SOFTWARE, /* 70: internal error (a bug) */
 	HVCTL_EXIT_OSERR = EX_OSERR,       /* 71: out of memory, descriptors, ... */
@@ -88,3 +90,24 @@ int hvctl_printer_finish(struct hvctl_printer *p);
 
 /* The verbs. */
 int hvctl_verb_devices(int argc, char *argv[], void *userdata);
+int hvctl_verb_kvp(int argc, char *argv[], void *userdata);
+
+/*
+ * Options of the kvp verbs.  Like every hvctl option they are global (the
+ * table in hvctl.c, so --help lists them); hvctl-kvp.c parses their
+ * values and each kvp verb refuses the ones that do not apply to it.
+ */
+enum {
+	HVCTL_ARG_KVP_POOL = 0x200,
+	HVCTL_ARG_KVP_ALL,
+	HVCTL_ARG_KVP_POOL_DIR,
+	HVCTL_ARG_KVP_FORCE,
+	HVCTL_ARG_KVP_REPAIR,
+	HVCTL_ARG_KVP_COUNT,
+	HVCTL_ARG_KVP_TIMEOUT,
+	_HVCTL_ARG_KVP_END,
+};
+/* Forget the kvp options parsed so far (each hvctl_run_with() starts afresh). */
+void hvctl_kvp_reset_options(void);
+/* Take one kvp option; 0, or 64 after reporting a bad value. */
+int hvctl_kvp_parse_option(int option, const char *arg);

@@ -8,7 +8,8 @@ cli_hvctl_libhvctl_la_SOURCES = \
 	cli/hvctl/hvctl.c \
 	cli/hvctl/printer.h \
 	cli/hvctl/printer.c \
-	cli/hvctl/hvctl-devices.c
+	cli/hvctl/hvctl-devices.c \
+	cli/hvctl/hvctl-kvp.c
 cli_hvctl_libhvctl_la_CFLAGS = $(AM_CFLAGS) $(HV_DEP_CFLAGS)
 
 bin_PROGRAMS += hvctl
@@ -24,6 +25,11 @@ tests_unit_test_hvctl_LDADD = cli/hvctl/libhvctl.la $(HV_TEST_LIBS)
 tests_unit_test_hvctl_printer_SOURCES = tests/unit/test-hvctl-printer.c
 tests_unit_test_hvctl_printer_CFLAGS = $(HV_TEST_CFLAGS)
 tests_unit_test_hvctl_printer_LDADD = cli/hvctl/libhvctl.la $(HV_TEST_LIBS)
+
+HV_UNIT_TESTS += tests/unit/test-hvctl-kvp
+tests_unit_test_hvctl_kvp_SOURCES = tests/unit/test-hvctl-kvp.c
+tests_unit_test_hvctl_kvp_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_hvctl_kvp_LDADD = cli/hvctl/libhvctl.la $(HV_TEST_LIBS)
 
 # Golden outputs against the fixture trees (see the script).
 TESTS += tests/check-hvctl-golden

@@ -16,6 +16,7 @@
 
 #include "base/macros.h"
 #include "base/string-table.h"
+#include "base/utf16.h"
 #include "printer.h"
 
 /* Deeper nesting than this is a bug in a verb. */
@@ -329,6 +330,139 @@ static json_object *make_string(const void *a)
 void hvctl_print_string(struct hvctl_printer *p, const char *key, const char *text, const char *value)
 {
 	field(p, key, text, value, value ? make_string : NULL, value);
+}
+
+/* ---- data from outside ---- */
+
+struct strbuf {
+	char *s;
+	size_t n, cap;
+	bool oom;
+};
+
+static void sb_add(struct strbuf *b, const char *p, size_t n)
+{
+	if (b->oom)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t ncap = b->cap ? b->cap : 64;
+		char *ns;
+
+		while (ncap < b->n + n + 1)
+			ncap *= 2;
+		ns = realloc(b->s, ncap);
+		if (!ns) {
+			b->oom = true;
+			return;
+		}
+		b->s = ns;
+		b->cap = ncap;
+	}
+	memcpy(b->s + b->n, p, n);
+	b->n += n;
+	b->s[b->n] = '\0';
+}
+
+static char *sb_steal(struct strbuf *b)
+{
+	if (b->oom) {
+		free(b->s);
+		return NULL;
+	}
+	if (!b->s)
+		return strdup("");
+	return b->s;
+}
+
+/* C1 controls and the bidirectional embeddings, overrides and isolates:
+ * each can make a terminal or a reader see something else than the bytes. */
+static bool is_deceptive(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+char *hvctl_escape_data(const char *value, size_t len)
+{
+	struct strbuf b = {};
+	char esc[16];
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)value[i];
+		uint32_t cp;
+		int n;
+
+		if (c == '\n' || c == '\t' || c == '\r') {
+			sb_add(&b, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r", 2);
+			i++;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			sb_add(&b, esc, 4);
+			i++;
+			continue;
+		}
+		if (c < 0x80) {
+			sb_add(&b, value + i, 1);
+			i++;
+			continue;
+		}
+		n = hv_utf8_decode(value + i, len - i, &cp);
+		if (n < 0) {
+			snprintf(esc, sizeof(esc), "\\x%02x", c);
+			sb_add(&b, esc, 4);
+			i++;
+		} else if (is_deceptive(cp)) {
+			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned)cp);
+			sb_add(&b, esc, 6);
+			i += (size_t)n;
+		} else {
+			sb_add(&b, value + i, (size_t)n);
+			i += (size_t)n;
+		}
+	}
+	return sb_steal(&b);
+}
+
+/* value with every byte that does not start a valid UTF-8 sequence
+ * replaced by U+FFFD: json-c writes strings byte for byte. */
+static char *utf8_repair(const char *value, size_t len)
+{
+	struct strbuf b = {};
+
+	for (size_t i = 0; i < len;) {
+		uint32_t cp;
+		int n = hv_utf8_decode(value + i, len - i, &cp);
+
+		if (n < 0 || cp == 0) {
+			sb_add(&b, "\xef\xbf\xbd", 3);
+			i++;
+		} else {
+			sb_add(&b, value + i, (size_t)n);
+			i += (size_t)n;
+		}
+	}
+	return sb_steal(&b);
+}
+
+void hvctl_print_data(struct hvctl_printer *p, const char *key, const char *text, const char *value,
+		      size_t len)
+{
+	_cleanup_free_ char *s = NULL;
+
+	if (!value) {
+		hvctl_print_null(p, key, text, NULL);
+		return;
+	}
+	if (p->mode == HVCTL_OUTPUT_TEXT && !text)
+		return;
+	s = p->mode == HVCTL_OUTPUT_TEXT ? hvctl_escape_data(value, len) : utf8_repair(value, len);
+	if (!s) {
+		keep_error(p, -ENOMEM);
+		return;
+	}
+	hvctl_print_string(p, key, text, s);
 }
 
 static json_object *make_uint(const void *a)

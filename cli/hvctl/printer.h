@@ -84,5 +84,19 @@ void hvctl_print_null(struct hvctl_printer *p, const char *key, const char *text
 void hvctl_print_uint_or_null(struct hvctl_printer *p, const char *key, const char *text,
 			      int64_t value);
 
+/*
+ * A string from outside (a pool file, the host): len bytes that may hold
+ * anything.  Text shows it escaped so it can neither talk to the terminal
+ * nor pass for other output: \n, \t, \r, \xNN for the other C0 controls,
+ * DEL and bytes that are not UTF-8, \uNNNN for C1 controls and the
+ * bidirectional overrides (U+202A-U+202E, U+2066-U+2069).  JSON gets the
+ * string with each byte that is not UTF-8 replaced by U+FFFD (json-c
+ * escapes the controls).  value NULL: unknown, as hvctl_print_string().
+ */
+void hvctl_print_data(struct hvctl_printer *p, const char *key, const char *text, const char *value,
+		      size_t len);
+/* The text rendering of hvctl_print_data() (malloc'd), for messages. */
+char *hvctl_escape_data(const char *value, size_t len);
+
 /* Literal text, printed as is (no conversions); nothing in JSON. */
 void hvctl_print_text(struct hvctl_printer *p, const char *literal);

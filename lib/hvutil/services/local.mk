@@ -15,6 +15,14 @@ HV_UNIT_TESTS += tests/unit/test-kvp-service
 tests_unit_test_kvp_service_SOURCES = tests/unit/test-kvp-service.c lib/hvutil/platform/netmgr-fake.c
 tests_unit_test_kvp_service_CFLAGS = $(HV_TEST_CFLAGS)
 tests_unit_test_kvp_service_LDADD = $(HV_TEST_LIBS)
+# kvp-fsck
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/services/kvp-fsck.h \
+	lib/hvutil/services/kvp-fsck.c
+HV_UNIT_TESTS += tests/unit/test-kvp-fsck
+tests_unit_test_kvp_fsck_SOURCES = tests/unit/test-kvp-fsck.c
+tests_unit_test_kvp_fsck_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_kvp_fsck_LDADD = $(HV_TEST_LIBS)
 # kvp-ipinfo
 lib_hvutil_libhvutil_internal_la_SOURCES += \
 	lib/hvutil/services/kvp-ipinfo.h \
