@@ -246,38 +246,140 @@ Test(kvp_store, loads_damaged_files)
 	hv_kvp_store_free(p);
 }
 
-/* The journal format, written by hand the way a killed writer leaves it. */
-static uint32_t crc32_ieee(uint32_t crc, const uint8_t *b, size_t n)
-{
-	crc = ~crc;
-	while (n--) {
-		crc ^= *b++;
-		for (int k = 0; k < 8; k++)
-			crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
-	}
-	return ~crc;
-}
-
+/* A journal as a writer killed right after writing it leaves it: the
+ * header from the store's own encoder over the pool as it is now. */
 static void write_journal(uint64_t new_size, uint64_t off, const uint8_t *data, uint32_t len,
 			  bool corrupt)
 {
-	uint8_t hdr[32] = { 'H', 'V', 'K', 'J', 1, 0, 0, 0 };
+	uint8_t hdr[HV_KVP_STORE_JOURNAL_HDR];
 	char jp[320];
-	uint32_t crc;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	FILE *f;
 
-	memcpy(hdr + 8, &new_size, 8);
-	memcpy(hdr + 16, &off, 8);
-	memcpy(hdr + 24, &len, 4);
-	crc = crc32_ieee(crc32_ieee(0, hdr + 8, 20), data, len);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(hv_kvp_store_journal_header(hdr, fd, off, data, len, new_size), 0);
+	close(fd);
 	if (corrupt)
-		crc ^= 1;
-	memcpy(hdr + 28, &crc, 4);
+		hdr[28] ^= 1;
 	snprintf(jp, sizeof(jp), "%s/.hvutils-kvp-journal-1", dir);
 	f = fopen(jp, "wb");
-	fwrite(hdr, 1, 32, f);
+	cr_assert_not_null(f);
+	fwrite(hdr, 1, sizeof(hdr), f);
 	fwrite(data, 1, len, f);
 	fclose(f);
+}
+
+static void make_rec(uint8_t rec[REC], const char *k, const char *v)
+{
+	memset(rec, 0, REC);
+	strcpy((char *)rec, k);
+	strcpy((char *)rec + 512, v);
+}
+
+/* Keys of the pool file in order, ';'-joined, read directly. */
+static const char *file_keys(void)
+{
+	static char out[4096];
+	uint8_t rec[REC];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	out[0] = '\0';
+	cr_assert_geq(fd, 0);
+	while (read(fd, rec, REC) == REC) {
+		size_t n = strlen(out);
+
+		snprintf(out + n, sizeof(out) - n, "%s%.64s", n ? ";" : "", (char *)rec);
+	}
+	close(fd);
+	return out;
+}
+
+/* Killed after journaling "append b=2", before touching the pool; then
+ * cloud-init appended two reports before the daemon came back.  The append
+ * was never acknowledged, and finishing it now would overwrite a report:
+ * it is dropped, the reports stay. */
+Test(kvp_store, journal_never_overwrites_later_appends)
+{
+	struct hv_kvp_store *p;
+	struct hv_kvp_store_stats st;
+	uint8_t rec[REC];
+
+	append_raw("a", "1");
+	make_rec(rec, "b", "2");
+	write_journal(2 * REC, REC, rec, REC, false);
+	append_raw("CLOUD_INIT|x", "{}");
+	append_raw("CLOUD_INIT|y", "{}");
+	p = open_pool(0);
+	hv_kvp_store_get_stats(p, &st);
+	cr_assert_not(st.journal_replayed);
+	cr_assert_str_eq(file_keys(), "a;CLOUD_INIT|x;CLOUD_INIT|y");
+	hv_kvp_store_free(p);
+}
+
+/* Killed in the middle of "delete a" (the shift written, the truncate not
+ * done); then one report was appended.  Finishing the delete keeps the
+ * report, moved down. */
+Test(kvp_store, journal_finishes_a_delete_and_keeps_appends)
+{
+	struct hv_kvp_store *p;
+	uint8_t recs[2 * REC];
+	int fd;
+
+	append_raw("a", "1");
+	append_raw("b", "2");
+	append_raw("c", "3");
+	make_rec(recs, "b", "2");
+	make_rec(recs + REC, "c", "3");
+	write_journal(2 * REC, 0, recs, 2 * REC, false);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	cr_assert_eq(pwrite(fd, recs, REC, 0), REC); /* half of the shift */
+	close(fd);
+	append_raw("report", "{}");
+	p = open_pool(0);
+	cr_assert_str_eq(file_keys(), "b;c;report");
+	cr_assert_eq(hv_kvp_store_count(p), 3);
+	hv_kvp_store_free(p);
+}
+
+/* Killed after "delete a" was complete but before the journal was
+ * invalidated; then one report was appended (same size as before the
+ * delete).  The guard shows the delete is done: nothing is re-done. */
+Test(kvp_store, journal_leaves_a_finished_delete_alone)
+{
+	struct hv_kvp_store *p;
+	struct hv_kvp_store_stats st;
+	uint8_t recs[REC];
+
+	append_raw("a", "1");
+	append_raw("b", "2");
+	make_rec(recs, "b", "2");
+	write_journal(REC, 0, recs, REC, false);
+	cr_assert_eq(truncate(path, 0), 0);
+	append_raw("b", "2");
+	append_raw("report", "{}");
+	p = open_pool(0);
+	hv_kvp_store_get_stats(p, &st);
+	cr_assert_not(st.journal_replayed);
+	cr_assert_str_eq(file_keys(), "b;report");
+	hv_kvp_store_free(p);
+}
+
+/* An update in place is re-done even after appends, keeping them. */
+Test(kvp_store, journal_redoes_an_update_and_keeps_appends)
+{
+	struct hv_kvp_store *p;
+	uint8_t rec[REC];
+	const char *v;
+
+	append_raw("a", "1");
+	make_rec(rec, "a", "new");
+	write_journal(REC, 0, rec, REC, false);
+	append_raw("report", "{}");
+	p = open_pool(0);
+	cr_assert_eq(hv_kvp_store_get(p, "a", 1, &v), 0);
+	cr_assert_str_eq(v, "new");
+	cr_assert_str_eq(file_keys(), "a;report");
+	hv_kvp_store_free(p);
 }
 
 Test(kvp_store, journal_finishes_interrupted_change)
@@ -289,8 +391,7 @@ Test(kvp_store, journal_finishes_interrupted_change)
 
 	append_raw("a", "1");
 	/* Killed after journaling "append b=2" but before touching the pool. */
-	strcpy((char *)rec, "b");
-	strcpy((char *)rec + 512, "2");
+	make_rec(rec, "b", "2");
 	write_journal(2 * REC, REC, rec, REC, false);
 	p = open_pool(0);
 	hv_kvp_store_get_stats(p, &st);

@@ -21,10 +21,9 @@
  * (offset 0, the image, the new size) before the pool is touched, and
  * invalidated after.  A repair killed half-way is finished by the next
  * store that takes the pool's exclusive lock (hv-kvpd's next write, or any
- * hvctl kvp set/delete/clear/fsck --repair).  The format is the store's
- * (header: magic "HVKJ", version 1, new size u64, offset u64, length u32,
- * CRC-32 of bytes 8..27 and the data, all little-endian); a unit test
- * checks that the store replays what this file writes.
+ * hvctl kvp set/delete/clear/fsck --repair).  The header comes from the
+ * store (hv_kvp_store_journal_header()), so the format has one owner; a
+ * unit test checks that the store replays what this file writes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,10 +47,6 @@
 #define REC HV_KVP_RECORD_SIZE
 #define KEYSZ HV_KVP_RECORD_KEY_SIZE
 #define VALSZ HV_KVP_RECORD_VALUE_SIZE
-
-#define JOURNAL_MAGIC 0x4a4b5648u /* "HVKJ", as in kvp-store.c */
-#define JOURNAL_VERSION 1u
-#define JOURNAL_HDR 32u
 
 static const char *const hv_kvp_fsck_kind_table[_HV_KVP_FSCK_KIND_MAX] = {
 	[HV_KVP_FSCK_PARTIAL_RECORD] = "partial-record",
@@ -395,17 +390,6 @@ static void unlock_fd(int fd)
 	(void)flock(fd, LOCK_UN);
 }
 
-static uint32_t crc32_update(uint32_t crc, const uint8_t *buf, size_t len)
-{
-	crc = ~crc;
-	for (size_t i = 0; i < len; i++) {
-		crc ^= buf[i];
-		for (int k = 0; k < 8; k++)
-			crc = (crc & 1) ? 0xedb88320u ^ (crc >> 1) : crc >> 1;
-	}
-	return ~crc;
-}
-
 static int full_pwrite(int fd, const void *buf, size_t len, off_t off)
 {
 	const uint8_t *b = buf;
@@ -445,21 +429,20 @@ static int read_all(int fd, uint8_t *buf, size_t len, size_t *ret_got)
 	return 0;
 }
 
-/* One journal record: the whole new image at offset 0. */
-static int journal_write(int jfd, const uint8_t *image, size_t len)
+/* One journal record: the whole new image at offset 0, in the store's
+ * format (hv_kvp_store_journal_header()). */
+static int journal_write(int jfd, int pool_fd, const uint8_t *image, size_t len)
 {
-	uint8_t hdr[JOURNAL_HDR] = {};
+	uint8_t hdr[HV_KVP_STORE_JOURNAL_HDR];
 	struct iovec iov[2];
 	ssize_t k;
+	int r;
 
 	if (len > UINT32_MAX)
 		return -EFBIG;
-	hv_put_le32(hdr, JOURNAL_MAGIC);
-	hv_put_le32(hdr + 4, JOURNAL_VERSION);
-	hv_put_le64(hdr + 8, len);
-	hv_put_le64(hdr + 16, 0);
-	hv_put_le32(hdr + 24, (uint32_t)len);
-	hv_put_le32(hdr + 28, crc32_update(crc32_update(0, hdr + 8, 20), image, len));
+	r = hv_kvp_store_journal_header(hdr, pool_fd, 0, image, (uint32_t)len, len);
+	if (r < 0)
+		return r;
 	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
 	iov[1] = (struct iovec){ .iov_base = (void *)image, .iov_len = len };
 	k = pwritev(jfd, iov, len ? 2 : 1, 0);
@@ -544,7 +527,7 @@ static int fsck_locked(int fd, const char *jpath, const struct hv_kvp_fsck_optio
 		r = hv_negative_errno();
 		goto fail;
 	}
-	r = journal_write(jfd, image, image_len);
+	r = journal_write(jfd, fd, image, image_len);
 	if (r < 0) {
 		(void)journal_invalidate(jfd);
 		goto fail;

@@ -5,6 +5,7 @@
  * the operations.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +29,8 @@
 
 /* Journal header, little-endian on disk (written through le helpers). */
 #define JOURNAL_MAGIC 0x4a4b5648u /* "HVKJ" */
-#define JOURNAL_VERSION 1u
-#define JOURNAL_HDR 32u
+#define JOURNAL_VERSION 2u
+#define JOURNAL_HDR HV_KVP_STORE_JOURNAL_HDR
 
 struct file_id {
 	dev_t dev;
@@ -382,18 +383,77 @@ static uint32_t crc32_update(uint32_t crc, const uint8_t *buf, size_t len)
 	return ~crc;
 }
 
-/* Header: magic, version, new_size u64, offset u64, len u32, crc u32 (over
- * bytes 8..27 and the data). */
-static void journal_header(uint8_t hdr[JOURNAL_HDR], uint64_t new_size, uint64_t offset,
-			   const void *data, uint32_t len)
+static uint32_t journal_crc(const uint8_t hdr[JOURNAL_HDR], const void *data, uint32_t len)
 {
+	return crc32_update(crc32_update(crc32_update(0, hdr + 8, 20), hdr + 32, 16), data, len);
+}
+
+static int pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	uint8_t *b = buf;
+
+	while (len > 0) {
+		ssize_t k = pread(fd, b, len, off);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return hv_negative_errno();
+		}
+		if (k == 0)
+			return -ENODATA;
+		b += k;
+		len -= (size_t)k;
+		off += k;
+	}
+	return 0;
+}
+
+/* The guard of a shrinking change: the first bytes past new_size that the
+ * change drops (at most one record).  The change's own write never touches
+ * them, so on replay they tell "not finished yet" (still there) from
+ * "finished, then another program appended" (something else there). */
+static int guard_crc(int fd, uint64_t new_size, uint64_t old_size, uint32_t *ret_crc, uint32_t *ret_len)
+{
+	uint8_t buf[REC];
+	uint32_t n = 0;
+	int r;
+
+	if (old_size > new_size)
+		n = (uint32_t)(old_size - new_size < REC ? old_size - new_size : REC);
+	if (n > 0) {
+		r = pread_full(fd, buf, n, (off_t)new_size);
+		if (r < 0)
+			return r;
+	}
+	*ret_crc = crc32_update(0, buf, n);
+	*ret_len = n;
+	return 0;
+}
+
+int hv_kvp_store_journal_header(uint8_t hdr[HV_KVP_STORE_JOURNAL_HDR], int pool_fd, uint64_t offset,
+				const void *data, uint32_t len, uint64_t new_size)
+{
+	uint32_t gcrc, glen;
+	struct stat st;
+	int r;
+
+	if (fstat(pool_fd, &st) < 0)
+		return hv_negative_errno();
+	r = guard_crc(pool_fd, new_size, (uint64_t)st.st_size, &gcrc, &glen);
+	if (r < 0)
+		return r;
 	memset(hdr, 0, JOURNAL_HDR);
 	hv_put_le32(hdr, JOURNAL_MAGIC);
 	hv_put_le32(hdr + 4, JOURNAL_VERSION);
 	hv_put_le64(hdr + 8, new_size);
 	hv_put_le64(hdr + 16, offset);
 	hv_put_le32(hdr + 24, len);
-	hv_put_le32(hdr + 28, crc32_update(crc32_update(0, hdr + 8, 20), data, len));
+	hv_put_le64(hdr + 32, (uint64_t)st.st_size);
+	hv_put_le32(hdr + 40, gcrc);
+	hv_put_le32(hdr + 44, glen);
+	hv_put_le32(hdr + 28, journal_crc(hdr, data, len));
+	return 0;
 }
 
 static int full_pwrite(int fd, const void *buf, size_t len, off_t off)
@@ -448,13 +508,48 @@ static int pool_apply(struct hv_kvp_store *p, uint64_t offset, const void *data,
 	return 0;
 }
 
-/* Returns 1 when a change was re-applied, 0 when there was none. */
+/* Move the records another program appended after old_size down to
+ * new_size (a shrinking change finished late must not drop them). */
+static int move_appended(int fd, uint64_t from, uint64_t to, uint64_t end)
+{
+	uint8_t buf[REC];
+	int r;
+
+	for (; from < end; from += REC, to += REC) {
+		r = pread_full(fd, buf, REC, (off_t)from);
+		if (r < 0)
+			return r;
+		r = full_pwrite(fd, buf, REC, (off_t)to);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * Finish the change a valid journal describes, if the pool is still the
+ * file it was made for.  Programs that write pools without us (cloud-init,
+ * azure-init) only append whole records, or truncate at boot, so with S
+ * the size now and old/new the sizes before and after the change:
+ *   growing (an append): old <= S < new: not done or half done, finish it;
+ *     S >= new: done, or never started and somebody appended since: leave
+ *     it (an unfinished change was never acknowledged to the host);
+ *   same size (in place): S >= old, whole records past it: write it again
+ *     (idempotent), keeping whatever was appended;
+ *   shrinking (delete, clear, repair): S >= old, whole records past it, and
+ *     the guard bytes still there: finish it and move the appended records
+ *     down; guard gone: it was finished, then somebody appended: leave it;
+ *   anything else (S < old): the file was rewritten: leave it.
+ * Returns 1 when a change was finished, 0 when there was none to finish.
+ */
 static int journal_replay(struct hv_kvp_store *p)
 {
 	uint8_t hdr[JOURNAL_HDR];
 	_cleanup_free_ uint8_t *data = NULL;
-	uint64_t new_size, offset;
-	uint32_t len;
+	uint64_t new_size, offset, old_size, size, final_size;
+	uint32_t len, gcrc, glen, now_crc, now_len;
+	struct stat st;
+	bool apply;
 	ssize_t k;
 	int r;
 
@@ -470,21 +565,63 @@ static int journal_replay(struct hv_kvp_store *p)
 	new_size = hv_get_le64(hdr + 8);
 	offset = hv_get_le64(hdr + 16);
 	len = hv_get_le32(hdr + 24);
-	if (offset + len > new_size + REC || new_size % REC || new_size > (uint64_t)UINT32_MAX * REC)
+	old_size = hv_get_le64(hdr + 32);
+	gcrc = hv_get_le32(hdr + 40);
+	glen = hv_get_le32(hdr + 44);
+	if (offset + len > new_size + REC || new_size > (uint64_t)UINT32_MAX * REC ||
+	    old_size > (uint64_t)UINT32_MAX * REC || glen > REC)
 		return 0;
 	data = malloc(len ? len : 1);
 	if (!data)
 		return -ENOMEM;
 	if (len && pread(p->jfd, data, len, JOURNAL_HDR) != (ssize_t)len)
 		return 0; /* torn journal: the pool was never touched */
-	if (crc32_update(crc32_update(0, hdr + 8, 20), data, len) != hv_get_le32(hdr + 28))
+	if (journal_crc(hdr, data, len) != hv_get_le32(hdr + 28))
 		return 0;
-	r = pool_apply(p, offset, data, len, new_size);
-	if (r < 0)
-		return hv_log_warning_errno(r, "kvp: finishing interrupted change to %s: %m", p->path);
+
+	if (fstat(p->fd, &st) < 0)
+		return hv_negative_errno();
+	size = (uint64_t)st.st_size;
+	final_size = new_size;
+	if (new_size > old_size) {
+		apply = size >= old_size && size < new_size;
+	} else if (size < old_size || (size - old_size) % REC != 0) {
+		apply = false;
+	} else if (new_size == old_size) {
+		apply = true;
+		final_size = size;
+	} else {
+		r = guard_crc(p->fd, new_size, old_size, &now_crc, &now_len);
+		if (r < 0 && r != -ENODATA)
+			return r;
+		apply = r == 0 && now_len == glen && now_crc == gcrc;
+		final_size = new_size + (size - old_size);
+	}
+
+	if (!apply) {
+		hv_log_notice("kvp: %s changed since an interrupted change (%" PRIu64 " bytes, expected %" PRIu64
+			      "); not finishing it",
+			      p->path, size, old_size);
+	} else {
+		if (len > 0) {
+			r = full_pwrite(p->fd, data, len, (off_t)offset);
+			if (r < 0)
+				return hv_log_warning_errno(r, "kvp: finishing interrupted change to %s: %m", p->path);
+		}
+		if (new_size < old_size && size > old_size) {
+			r = move_appended(p->fd, old_size, new_size, size);
+			if (r < 0)
+				return hv_log_warning_errno(r, "kvp: finishing interrupted change to %s: %m", p->path);
+		}
+		if (ftruncate(p->fd, (off_t)final_size) < 0)
+			return hv_log_warning_errno(hv_negative_errno(), "kvp: finishing interrupted change to %s: %m",
+						    p->path);
+	}
 	r = journal_invalidate(p);
 	if (r < 0)
 		return r;
+	if (!apply)
+		return 0;
 	p->stats.journal_replayed = true;
 	hv_log_notice("kvp: finished an interrupted change to %s", p->path);
 	return 1;
@@ -502,7 +639,9 @@ static int pool_write(struct hv_kvp_store *p, uint64_t offset, const void *data,
 	r = journal_open(p, true);
 	if (r < 0)
 		return hv_log_warning_errno(r, "kvp: open journal %s: %m", p->jpath);
-	journal_header(hdr, new_size, offset, data, len);
+	r = hv_kvp_store_journal_header(hdr, p->fd, offset, data, len, new_size);
+	if (r < 0)
+		return r;
 	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
 	iov[1] = (struct iovec){ .iov_base = (void *)data, .iov_len = len };
 	k = pwritev(p->jfd, iov, len ? 2 : 1, 0);

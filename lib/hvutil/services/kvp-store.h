@@ -96,3 +96,17 @@ int hv_kvp_store_clear(struct hv_kvp_store *p);
 /* Re-check the file now (cheap when unchanged). */
 int hv_kvp_store_refresh(struct hv_kvp_store *p);
 void hv_kvp_store_get_stats(const struct hv_kvp_store *p, struct hv_kvp_store_stats *ret);
+
+/*
+ * The redo journal's header, for a program that changes a pool under the
+ * store's locks itself (hvctl kvp fsck --repair): the change writes len
+ * bytes of data at offset, then sets the size to new_size; pool_fd is the
+ * pool, locked, not yet changed (its size and the bytes the change drops
+ * are recorded so that a replay can tell whether another program wrote the
+ * file since).  Write the header, then the data, to
+ * <dir>/.hvutils-kvp-journal-<pool> at offset 0; invalidate it (zero the
+ * first 4 bytes) once the pool holds the change.  -errno.
+ */
+#define HV_KVP_STORE_JOURNAL_HDR 48u
+int hv_kvp_store_journal_header(uint8_t hdr[HV_KVP_STORE_JOURNAL_HDR], int pool_fd, uint64_t offset,
+				const void *data, uint32_t len, uint64_t new_size);
