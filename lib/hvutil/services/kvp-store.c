@@ -314,7 +314,12 @@ static int pool_lock(struct hv_kvp_store *p, bool exclusive)
 	}
 	p->locked_exclusive = exclusive;
 
-	if (exclusive && !p->opts.read_only) {
+	/* A journal can only be left valid by a writer that died; whatever it
+	 * did to the pool then, it is not the file we last saw (an unchanged
+	 * file means the change never reached it, and was never acknowledged):
+	 * so look only when the file is new to us or changed. */
+	file_id_from_stat(&now, &st);
+	if (exclusive && !p->opts.read_only && (!p->have_seen || !file_id_equal(&now, &p->seen))) {
 		r = journal_replay(p);
 		if (r < 0)
 			goto fail;
@@ -431,16 +436,13 @@ static int guard_crc(int fd, uint64_t new_size, uint64_t old_size, uint32_t *ret
 	return 0;
 }
 
-int hv_kvp_store_journal_header(uint8_t hdr[HV_KVP_STORE_JOURNAL_HDR], int pool_fd, uint64_t offset,
-				const void *data, uint32_t len, uint64_t new_size)
+static int journal_header(uint8_t hdr[JOURNAL_HDR], int pool_fd, uint64_t old_size, uint64_t offset,
+			  const void *data, uint32_t len, uint64_t new_size)
 {
 	uint32_t gcrc, glen;
-	struct stat st;
 	int r;
 
-	if (fstat(pool_fd, &st) < 0)
-		return hv_negative_errno();
-	r = guard_crc(pool_fd, new_size, (uint64_t)st.st_size, &gcrc, &glen);
+	r = guard_crc(pool_fd, new_size, old_size, &gcrc, &glen);
 	if (r < 0)
 		return r;
 	memset(hdr, 0, JOURNAL_HDR);
@@ -449,11 +451,21 @@ int hv_kvp_store_journal_header(uint8_t hdr[HV_KVP_STORE_JOURNAL_HDR], int pool_
 	hv_put_le64(hdr + 8, new_size);
 	hv_put_le64(hdr + 16, offset);
 	hv_put_le32(hdr + 24, len);
-	hv_put_le64(hdr + 32, (uint64_t)st.st_size);
+	hv_put_le64(hdr + 32, old_size);
 	hv_put_le32(hdr + 40, gcrc);
 	hv_put_le32(hdr + 44, glen);
 	hv_put_le32(hdr + 28, journal_crc(hdr, data, len));
 	return 0;
+}
+
+int hv_kvp_store_journal_header(uint8_t hdr[HV_KVP_STORE_JOURNAL_HDR], int pool_fd, uint64_t offset,
+				const void *data, uint32_t len, uint64_t new_size)
+{
+	struct stat st;
+
+	if (fstat(pool_fd, &st) < 0)
+		return hv_negative_errno();
+	return journal_header(hdr, pool_fd, (uint64_t)st.st_size, offset, data, len, new_size);
 }
 
 static int full_pwrite(int fd, const void *buf, size_t len, off_t off)
@@ -494,7 +506,7 @@ static int journal_invalidate(struct hv_kvp_store *p)
 
 /* Apply one change: bytes at offset, then the file size. */
 static int pool_apply(struct hv_kvp_store *p, uint64_t offset, const void *data, uint32_t len,
-		      uint64_t new_size)
+		      uint64_t old_size, uint64_t new_size)
 {
 	int r;
 
@@ -503,7 +515,8 @@ static int pool_apply(struct hv_kvp_store *p, uint64_t offset, const void *data,
 		if (r < 0)
 			return r;
 	}
-	if (ftruncate(p->fd, (off_t)new_size) < 0)
+	/* An update in place (the common case) leaves the size alone. */
+	if (new_size != old_size && ftruncate(p->fd, (off_t)new_size) < 0)
 		return hv_negative_errno();
 	return 0;
 }
@@ -639,7 +652,8 @@ static int pool_write(struct hv_kvp_store *p, uint64_t offset, const void *data,
 	r = journal_open(p, true);
 	if (r < 0)
 		return hv_log_warning_errno(r, "kvp: open journal %s: %m", p->jpath);
-	r = hv_kvp_store_journal_header(hdr, p->fd, offset, data, len, new_size);
+	/* Under the locks p->seen is the file as it is now. */
+	r = journal_header(hdr, p->fd, (uint64_t)p->seen.size, offset, data, len, new_size);
 	if (r < 0)
 		return r;
 	iov[0] = (struct iovec){ .iov_base = hdr, .iov_len = sizeof(hdr) };
@@ -651,7 +665,7 @@ static int pool_write(struct hv_kvp_store *p, uint64_t offset, const void *data,
 		(void)journal_invalidate(p);
 		return -EIO;
 	}
-	r = pool_apply(p, offset, data, len, new_size);
+	r = pool_apply(p, offset, data, len, (uint64_t)p->seen.size, new_size);
 	if (r < 0)
 		return r; /* the valid journal finishes the change on next open */
 	r = journal_invalidate(p);
