@@ -40,6 +40,10 @@ struct args {
 	bool force, overwrite, create_path, dhcp;
 	const char *adapter_id, *ip, *subnet, *gateway, *dns;
 	int64_t family; /* -1 unset */
+	int64_t keys;   /* -1 unset */
+	int64_t count;  /* -1 unset */
+	double seconds; /* < 0 unset */
+	bool no_prepare;
 	char **pos;
 	int n_pos;
 };
@@ -71,6 +75,8 @@ static void help(void)
 	      "  kvp get-ip-info --mac MAC [--family ipv4|ipv6|N]\n"
 	      "  kvp set-ip-info --adapter-id ID [--ip LIST] [--subnet LIST] [--gateway LIST]\n"
 	      "      [--dns LIST] [--dhcp] [--family N]\n"
+	      "  kvp bench set|update|get|enumerate|get-ip-info [--pool N] [--keys K]\n"
+	      "      [--count N] [--seconds S] [--no-prepare] [--mac MAC]   timed requests\n"
 	      "  vss freeze|thaw|hot-backup|get-dm-info|create|delete|bu-complete|auto-recover\n"
 	      "      [--size BYTES] [--force]\n"
 	      "  vss raw CODE\n"
@@ -100,7 +106,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { OPT_POOL = 256, OPT_TYPE, OPT_INDEX, OPT_SIZE, OPT_OFFSET, OPT_FLAGS, OPT_FORCE, OPT_OVERWRITE,
 	       OPT_CREATE_PATH, OPT_TIMEOUT, OPT_ADAPTER, OPT_FAMILY, OPT_IP, OPT_SUBNET, OPT_GATEWAY, OPT_DNS,
-	       OPT_DHCP };
+	       OPT_DHCP, OPT_KEYS, OPT_COUNT, OPT_SECONDS, OPT_NO_PREPARE };
 	static const struct option options[] = {
 		{ "control", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
@@ -122,6 +128,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "gateway", required_argument, NULL, OPT_GATEWAY },
 		{ "dns", required_argument, NULL, OPT_DNS },
 		{ "dhcp", no_argument, NULL, OPT_DHCP },
+		{ "keys", required_argument, NULL, OPT_KEYS },
+		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "seconds", required_argument, NULL, OPT_SECONDS },
+		{ "no-prepare", no_argument, NULL, OPT_NO_PREPARE },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -129,7 +139,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 	int64_t v;
 
 	*a = (struct args){ .timeout = -1, .pool = -1, .index = -1, .size = -1, .offset = -1, .flags = -1,
-			    .family = -1 };
+			    .family = -1, .keys = -1, .count = -1, .seconds = -1 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:jh", options, NULL)) >= 0) {
 		switch (c) {
@@ -208,6 +218,25 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_DHCP:
 			a->dhcp = true;
+			break;
+		case OPT_KEYS:
+			if (parse_int(optarg, 0, 10000000, &a->keys) < 0)
+				return usage_error("--keys: '%s' is not 0-10000000", optarg);
+			break;
+		case OPT_COUNT:
+			if (parse_int(optarg, 0, 10000000, &a->count) < 0)
+				return usage_error("--count: '%s' is not 0-10000000", optarg);
+			break;
+		case OPT_SECONDS: {
+			char *end;
+
+			a->seconds = strtod(optarg, &end);
+			if (*end || end == optarg || !(a->seconds >= 0) || a->seconds > 86400)
+				return usage_error("--seconds: '%s' is not a number of seconds", optarg);
+			break;
+		}
+		case OPT_NO_PREPARE:
+			a->no_prepare = true;
 			break;
 		case 'h':
 			help();
@@ -473,6 +502,58 @@ static int print_answer(const char *cmd, const char *op, json_object *reply)
 	return 0;
 }
 
+static double dbl(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, k, &v))
+		return -1;
+	return json_object_get_double(v);
+}
+
+static bool is_bench(const struct args *a)
+{
+	return a->n_pos >= 2 && strcmp(a->pos[0], "kvp") == 0 && strcmp(a->pos[1], "bench") == 0;
+}
+
+/* A benchmark is good only if the guest did every request it was sent. */
+static int bench_exit(json_object *reply)
+{
+	return num(reply, "failures") == 0 && num(reply, "prepare_failures") <= 0 && num(reply, "undo_failures") <= 0
+		       ? 0
+		       : HVSIM_EXIT_FAILURE_STATUS;
+}
+
+static void print_bench(json_object *reply)
+{
+	json_object *lat = NULL, *ans = NULL;
+
+	printf("kvp bench %s: pool %" PRId64 ", %" PRId64 " keys", txt(reply, "bench"), num(reply, "pool"),
+	       num(reply, "keys"));
+	if (flag(reply, "prepared"))
+		printf(" (set in %.3f s, %" PRId64 " failed)", dbl(reply, "prepare_s"), num(reply, "prepare_failures"));
+	printf("\n%" PRId64 " requests, %" PRId64 " failed", num(reply, "ops"), num(reply, "failures"));
+	if (num(reply, "failures") > 0)
+		printf(" (first: %s)", txt(reply, "status"));
+	if (num(reply, "undo_failures") > 0)
+		printf(", %" PRId64 " undoing DELETEs failed", num(reply, "undo_failures"));
+	printf("; %.3f s busy (%.3f s wall): %.1f ops/s\n", dbl(reply, "elapsed_s"), dbl(reply, "wall_s"),
+	       dbl(reply, "ops_per_s"));
+	if (strcmp(txt(reply, "bench"), "enumerate") == 0)
+		printf("%" PRId64 " records, %" PRId64 " whole walks: %.1f records/s, %.3f walks/s\n",
+		       num(reply, "records"), num(reply, "walks"), dbl(reply, "records_per_s"),
+		       dbl(reply, "walks_per_s"));
+	if (json_object_object_get_ex(reply, "answer", &ans))
+		printf("last answer: ip_addr=%s sub_net=%s gate_way=%s dns_addr=%s dhcp_enabled=%" PRId64 "\n",
+		       txt(ans, "ip_addr"), txt(ans, "sub_net"), txt(ans, "gate_way"), txt(ans, "dns_addr"),
+		       num(ans, "dhcp_enabled"));
+	if (json_object_object_get_ex(reply, "latency_us", &lat))
+		printf("latency (us): p50 %.1f, p90 %.1f, p99 %.1f, max %.1f, mean %.1f\n", dbl(lat, "p50"),
+		       dbl(lat, "p90"), dbl(lat, "p99"), dbl(lat, "max"), dbl(lat, "mean"));
+	else
+		printf("latency: no successful request\n");
+}
+
 /* ---- building requests ------------------------------------------------------------ */
 
 static void put_str(json_object *o, const char *k, const char *v)
@@ -538,6 +619,24 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 				return usage_error("kvp enumerate takes options only");
 			if (a->index >= 0)
 				put_int(req, "index", a->index);
+		} else if (strcmp(op, "bench") == 0) {
+			if (a->n_pos != 3)
+				return usage_error("kvp bench needs one of set, update, get, enumerate, get-ip-info");
+			put_str(req, "bench", a->pos[2]);
+			if (strcmp(a->pos[2], "get-ip-info") == 0 && !a->adapter_id)
+				return usage_error("kvp bench get-ip-info needs --mac MAC");
+			if (a->keys >= 0)
+				put_int(req, "keys", a->keys);
+			if (a->count >= 0)
+				put_int(req, "count", a->count);
+			if (a->seconds >= 0)
+				put_int(req, "duration_ms", (int64_t)(a->seconds * 1000));
+			if (a->no_prepare)
+				json_object_object_add(req, "prepare", json_object_new_boolean(false));
+			if (a->adapter_id)
+				put_str(req, "adapter_id", a->adapter_id);
+			if (a->family >= 0)
+				put_int(req, "addr_family", a->family);
 		} else if (strcmp(op, "get-ip-info") == 0 || strcmp(op, "set-ip-info") == 0) {
 			if (a->n_pos != 2 || !a->adapter_id)
 				return usage_error("kvp %s needs --mac MAC or --adapter-id ID (and options only)", op);
@@ -667,6 +766,9 @@ int hvsim_client_main(int argc, char **argv)
 		wait_ms = 35000;
 	if (a.timeout == 0)
 		wait_ms = -1; /* hvsim waits forever too */
+	/* A benchmark takes as long as it takes; hvsim bounds each request. */
+	if (is_bench(&a))
+		wait_ms = -1;
 	r = read_reply(sock, wait_ms, &reply);
 	if (r < 0) {
 		fprintf(stderr, "hvsim host: no answer from %s: %s\n", path, strerror(-r));
@@ -690,6 +792,10 @@ int hvsim_client_main(int argc, char **argv)
 		r = 0;
 	} else if (strcmp(a.pos[0], "wait-registered") == 0 || strcmp(a.pos[0], "ping") == 0) {
 		r = 0;
+	} else if (is_bench(&a)) {
+		if (!a.json)
+			print_bench(reply);
+		r = bench_exit(reply);
 	} else if (a.json) {
 		r = status_ok(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
 		if (strcmp(a.pos[0], "kvp") == 0 && strcmp(a.pos[1], "enumerate") == 0 &&

@@ -5,8 +5,9 @@
  * answer, prints it as text or --json.
  *
  * Exit status: 0 the guest answered HV_S_OK (or, for a whole-pool KVP
- * enumeration, ended it with HV_S_CONT); 1 the guest answered another
- * status; 2 usage error; 3 no answer (timeout, no daemon, request
+ * enumeration, ended it with HV_S_CONT; for a KVP benchmark, succeeded
+ * every request); 1 the guest answered another status (a benchmark: any
+ * request failed); 2 usage error; 3 no answer (timeout, no daemon, request
  * refused by hvsim); 4 cannot reach the world.
  */
 #pragma once

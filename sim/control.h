@@ -22,6 +22,17 @@
  *    "pool": 0-255, "key", "value", "type": "sz|u32|u64", "index",
  *    "adapter_id", "addr_family", "dhcp_enabled", "ip_addr", "sub_net",
  *    "gate_way", "dns_addr", "timeout_ms"}
+ *   {"cmd": "kvp", "op": "bench", "bench": "set|update|get|enumerate|get-ip-info",
+ *    "pool", "keys": K, "count": N, "duration_ms": D, "prepare": bool,
+ *    "adapter_id", "addr_family", "timeout_ms" (per request)}
+ *       many requests back to back, timed inside hvsim (host-kvp.c) ->
+ *       "bench", "keys", "ops", "ok_ops", "failures", "status" (the
+ *       first failure's, else HV_S_OK), "elapsed_s" (sum of the successful
+ *       requests' latencies), "wall_s", "ops_per_s", "latency_us": {"p50",
+ *       "p90", "p99", "max", "mean"}; "prepare_s", "prepare_failures" when
+ *       it set the keys first; "undo_failures" (set); "records", "walks",
+ *       "extra_records", "records_per_s", "walks_per_s" (enumerate);
+ *       "answer" (get-ip-info: the last successful answer's fields)
  *   {"cmd": "vss", "op": "freeze|thaw|hot-backup|get-dm-info|...|raw",
  *    "code", "size", "force", "timeout_ms"}
  *   {"cmd": "fcopy", "op": "copy|start|write|complete|cancel", "dir",

@@ -18,6 +18,8 @@
 #include "proto/icmsg.h"
 #include "proto/kvp.h"
 
+struct hvsim_kvp_bench;
+
 enum hvsim_copy_stage {
 	HVSIM_COPY_START,
 	HVSIM_COPY_WRITE,
@@ -46,6 +48,7 @@ struct hvsim_host_job {
 		bool all;           /* enumerate the whole pool */
 		json_object *items; /* what the enumeration found so far */
 		struct hv_kvp_ip_info *ip;
+		struct hvsim_kvp_bench *bench; /* op "bench" (host-kvp.c) */
 	} kvp;
 	struct {
 		uint8_t op;
@@ -74,6 +77,8 @@ struct hvsim_host_service {
 };
 
 extern const struct hvsim_host_service hvsim_host_kvp_service;
+/* Frees a KVP job's benchmark state (NULL is fine). */
+void hvsim_host_kvp_bench_free(struct hvsim_kvp_bench *b);
 extern const struct hvsim_host_service hvsim_host_vss_service;
 extern const struct hvsim_host_service hvsim_host_fcopy_service;
 

@@ -83,6 +83,7 @@ static void job_free(struct hvsim_host_job *j)
 	free(j->kvp.key);
 	free(j->kvp.value);
 	free(j->kvp.ip);
+	hvsim_host_kvp_bench_free(j->kvp.bench);
 	if (j->kvp.items)
 		json_object_put(j->kvp.items);
 	free(j->fcopy.dir);

@@ -8,7 +8,8 @@
  * a file copy sends START, WRITE fragments and COMPLETE).
  *
  * Jobs come from control requests (JSON objects, see control.h) and finish
- * with a JSON result handed to the done callback, exactly once.  At world
+ * with a JSON result handed to the done callback, exactly once.  A KVP
+ * "bench" job is many requests in a row, timed by the engine itself.  At world
  * start the engine negotiates on every channel with realistic host
  * version lists (framework 3.0 and 1.0; per service the versions of
  * PROTOCOL.md §2.2).  KVP's negotiation then waits in the ring until a
