@@ -208,3 +208,22 @@ int hv_write_all(int fd, const void *buf, size_t len)
 	}
 	return 0;
 }
+
+int hv_pwrite_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = pwrite(fd, p, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return hv_negative_errno();
+		}
+		p += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}

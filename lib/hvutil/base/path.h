@@ -42,3 +42,5 @@ int hv_read_text_file(const char *path, size_t max, char **ret);
 int hv_mkdir_p(const char *dir, mode_t mode);
 /* write(2) all of buf, retrying on EINTR and short writes.  -errno. */
 int hv_write_all(int fd, const void *buf, size_t len);
+/* pwrite(2) all of buf at off, the same way.  -errno. */
+int hv_pwrite_all(int fd, const void *buf, size_t len, off_t off);

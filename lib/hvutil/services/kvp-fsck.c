@@ -37,6 +37,7 @@
 
 #include "base/errno-util.h"
 #include "base/macros.h"
+#include "base/path.h"
 #include "base/string-table.h"
 #include "base/utf16.h"
 #include "proto/kvp.h"
@@ -358,57 +359,6 @@ int hv_kvp_fsck_repair(const uint8_t *buf, size_t len, uint8_t **ret_buf, size_t
 
 /* ---- the file: locks, journal, write ------------------------------------ */
 
-/* The store's lock protocol (kvp-store.c lock_fd()): flock first, then an
- * OFD lock over the whole file, the second dropped if the first fails. */
-static int lock_fd(int fd, bool exclusive)
-{
-	struct flock fl = {
-		.l_type = exclusive ? F_WRLCK : F_RDLCK,
-		.l_whence = SEEK_SET,
-		.l_start = 0,
-		.l_len = 0,
-	};
-
-	while (flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0)
-		if (errno != EINTR)
-			return hv_negative_errno();
-	while (fcntl(fd, F_OFD_SETLKW, &fl) < 0)
-		if (errno != EINTR) {
-			int r = hv_negative_errno();
-
-			(void)flock(fd, LOCK_UN);
-			return r;
-		}
-	return 0;
-}
-
-static void unlock_fd(int fd)
-{
-	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
-
-	(void)fcntl(fd, F_OFD_SETLK, &fl);
-	(void)flock(fd, LOCK_UN);
-}
-
-static int full_pwrite(int fd, const void *buf, size_t len, off_t off)
-{
-	const uint8_t *b = buf;
-
-	while (len > 0) {
-		ssize_t k = pwrite(fd, b, len, off);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return hv_negative_errno();
-		}
-		b += k;
-		len -= (size_t)k;
-		off += k;
-	}
-	return 0;
-}
-
 static int read_all(int fd, uint8_t *buf, size_t len, size_t *ret_got)
 {
 	size_t got = 0;
@@ -459,7 +409,7 @@ static int journal_invalidate(int jfd)
 {
 	static const uint8_t zero[4];
 
-	return full_pwrite(jfd, zero, sizeof(zero), 0);
+	return hv_pwrite_all(jfd, zero, sizeof(zero), 0);
 }
 
 /* Opens and locks path, following it if it was replaced between the open
@@ -474,19 +424,19 @@ static int open_locked(const char *path, bool repair, int *ret_fd)
 		fd = open(path, (repair ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
 			return hv_negative_errno();
-		r = lock_fd(fd, repair);
+		r = hv_kvp_store_lock_fd(fd, repair);
 		if (r < 0)
 			return r;
 		if (fstat(fd, &st) < 0) {
 			r = hv_negative_errno();
-			unlock_fd(fd);
+			hv_kvp_store_unlock_fd(fd);
 			return r;
 		}
 		if (stat(path, &pst) == 0 && pst.st_dev == st.st_dev && pst.st_ino == st.st_ino) {
 			*ret_fd = TAKE_FD(fd);
 			return 0;
 		}
-		unlock_fd(fd);
+		hv_kvp_store_unlock_fd(fd);
 	}
 	return -ESTALE;
 }
@@ -538,7 +488,7 @@ static int fsck_locked(int fd, const char *jpath, const struct hv_kvp_fsck_optio
 	}
 	/* From here a failure leaves a valid journal: the next exclusive
 	 * lock of a store finishes the repair. */
-	r = full_pwrite(fd, image, image_len, 0);
+	r = hv_pwrite_all(fd, image, image_len, 0);
 	if (r < 0)
 		goto fail;
 	if (ftruncate(fd, (off_t)image_len) < 0 || fdatasync(fd) < 0) {
@@ -601,7 +551,7 @@ int hv_kvp_fsck_file(const char *dir, unsigned pool, const struct hv_kvp_fsck_op
 	if (r < 0)
 		return r;
 	r = fsck_locked(fd, jpath, opts, &rep);
-	unlock_fd(fd);
+	hv_kvp_store_unlock_fd(fd);
 	hv_safe_close(fd);
 	if (r < 0)
 		return r;

@@ -18,6 +18,7 @@
 #include "base/errno-util.h"
 #include "base/log.h"
 #include "base/macros.h"
+#include "base/path.h"
 #include "base/utf16.h"
 #include "proto/wire.h"
 #include "services/kvp-store.h"
@@ -173,7 +174,7 @@ static void record_sanitize(struct hv_kvp_store *p, uint32_t i)
 
 /* ---- locking and change detection -------------------------------------- */
 
-static int lock_fd(int fd, bool exclusive)
+int hv_kvp_store_lock_fd(int fd, bool exclusive)
 {
 	struct flock fl = {
 		.l_type = exclusive ? F_WRLCK : F_RDLCK,
@@ -196,7 +197,7 @@ static int lock_fd(int fd, bool exclusive)
 	return 0;
 }
 
-static void unlock_fd(int fd)
+void hv_kvp_store_unlock_fd(int fd)
 {
 	struct flock fl = { .l_type = F_UNLCK, .l_whence = SEEK_SET };
 
@@ -291,18 +292,18 @@ static int pool_lock(struct hv_kvp_store *p, bool exclusive)
 		}
 	}
 	for (int attempt = 0;; attempt++) {
-		r = lock_fd(p->fd, exclusive);
+		r = hv_kvp_store_lock_fd(p->fd, exclusive);
 		if (r < 0)
 			return r;
 		if (fstat(p->fd, &st) < 0) {
 			r = hv_negative_errno();
-			unlock_fd(p->fd);
+			hv_kvp_store_unlock_fd(p->fd);
 			return r;
 		}
 		/* Someone replaced or removed the file: follow the path. */
 		if (stat(p->path, &pst) == 0 && pst.st_dev == st.st_dev && pst.st_ino == st.st_ino)
 			break;
-		unlock_fd(p->fd);
+		hv_kvp_store_unlock_fd(p->fd);
 		p->fd = hv_safe_close(p->fd);
 		if (attempt >= 3)
 			return -ESTALE;
@@ -341,14 +342,14 @@ static int pool_lock(struct hv_kvp_store *p, bool exclusive)
 	}
 	return 0;
 fail:
-	unlock_fd(p->fd);
+	hv_kvp_store_unlock_fd(p->fd);
 	return r;
 }
 
 static void pool_unlock(struct hv_kvp_store *p)
 {
 	if (p->fd >= 0)
-		unlock_fd(p->fd);
+		hv_kvp_store_unlock_fd(p->fd);
 }
 
 /* After our own write: remember the file as we left it. */
@@ -468,25 +469,6 @@ int hv_kvp_store_journal_header(uint8_t hdr[HV_KVP_STORE_JOURNAL_HDR], int pool_
 	return journal_header(hdr, pool_fd, (uint64_t)st.st_size, offset, data, len, new_size);
 }
 
-static int full_pwrite(int fd, const void *buf, size_t len, off_t off)
-{
-	const uint8_t *b = buf;
-
-	while (len > 0) {
-		ssize_t k = pwrite(fd, b, len, off);
-
-		if (k < 0) {
-			if (errno == EINTR)
-				continue;
-			return hv_negative_errno();
-		}
-		b += k;
-		len -= (size_t)k;
-		off += k;
-	}
-	return 0;
-}
-
 static int journal_open(struct hv_kvp_store *p, bool create)
 {
 	if (p->jfd >= 0)
@@ -501,7 +483,7 @@ static int journal_invalidate(struct hv_kvp_store *p)
 {
 	static const uint8_t zero[4];
 
-	return full_pwrite(p->jfd, zero, sizeof(zero), 0);
+	return hv_pwrite_all(p->jfd, zero, sizeof(zero), 0);
 }
 
 /* Apply one change: bytes at offset, then the file size. */
@@ -511,7 +493,7 @@ static int pool_apply(struct hv_kvp_store *p, uint64_t offset, const void *data,
 	int r;
 
 	if (len > 0) {
-		r = full_pwrite(p->fd, data, len, (off_t)offset);
+		r = hv_pwrite_all(p->fd, data, len, (off_t)offset);
 		if (r < 0)
 			return r;
 	}
@@ -532,7 +514,7 @@ static int move_appended(int fd, uint64_t from, uint64_t to, uint64_t end)
 		r = pread_full(fd, buf, REC, (off_t)from);
 		if (r < 0)
 			return r;
-		r = full_pwrite(fd, buf, REC, (off_t)to);
+		r = hv_pwrite_all(fd, buf, REC, (off_t)to);
 		if (r < 0)
 			return r;
 	}
@@ -617,7 +599,7 @@ static int journal_replay(struct hv_kvp_store *p)
 			      p->path, size, old_size);
 	} else {
 		if (len > 0) {
-			r = full_pwrite(p->fd, data, len, (off_t)offset);
+			r = hv_pwrite_all(p->fd, data, len, (off_t)offset);
 			if (r < 0)
 				return hv_log_warning_errno(r, "kvp: finishing interrupted change to %s: %m", p->path);
 		}

@@ -97,6 +97,12 @@ int hv_kvp_store_clear(struct hv_kvp_store *p);
 int hv_kvp_store_refresh(struct hv_kvp_store *p);
 void hv_kvp_store_get_stats(const struct hv_kvp_store *p, struct hv_kvp_store_stats *ret);
 
+/* The store's lock protocol on an open pool file, for programs that read or
+ * change a pool themselves (hvctl kvp fsck): flock (shared or exclusive),
+ * then an OFD fcntl lock over the whole file, both waited for.  -errno. */
+int hv_kvp_store_lock_fd(int fd, bool exclusive);
+void hv_kvp_store_unlock_fd(int fd);
+
 /*
  * The redo journal's header, for a program that changes a pool under the
  * store's locks itself (hvctl kvp fsck --repair): the change writes len
