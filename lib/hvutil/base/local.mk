@@ -12,3 +12,7 @@ lib_hvutil_libhvutil_internal_la_SOURCES += \
 	lib/hvutil/base/utf16.c \
 	lib/hvutil/base/path.h \
 	lib/hvutil/base/path.c
+# mountinfo parser (used by services/vss-plan; tested in tests/unit/test-vss-plan.c)
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/base/mountinfo.h \
+	lib/hvutil/base/mountinfo.c

@@ -43,3 +43,11 @@ lib_hvutil_libhvutil_internal_la_SOURCES += \
 	lib/hvutil/services/netcfg-ifcfg.c \
 	lib/hvutil/services/kvp-setip.h \
 	lib/hvutil/services/kvp-setip.c
+# vss-plan (the freeze planner; its mountinfo parser is base/mountinfo)
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/services/vss-plan.h \
+	lib/hvutil/services/vss-plan.c
+HV_UNIT_TESTS += tests/unit/test-vss-plan
+tests_unit_test_vss_plan_SOURCES = tests/unit/test-vss-plan.c
+tests_unit_test_vss_plan_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_vss_plan_LDADD = $(HV_TEST_LIBS)
