@@ -10,3 +10,10 @@ bench_kvp_null_responder_LDADD = daemons/common/libhvdaemon.la $(HV_PROG_LIBS)
 
 dist_noinst_SCRIPTS += bench/kvp
 EXTRA_DIST += bench/README.md
+
+noinst_PROGRAMS += bench/fcopy-null-responder
+bench_fcopy_null_responder_SOURCES = bench/fcopy-null-responder.c
+bench_fcopy_null_responder_CFLAGS = $(AM_CFLAGS) $(HV_DEP_CFLAGS)
+bench_fcopy_null_responder_LDADD = daemons/common/libhvdaemon.la $(HV_PROG_LIBS)
+
+dist_noinst_SCRIPTS += bench/fcopy

@@ -31,3 +31,15 @@ sbin_PROGRAMS += hv-kvpd
 hv_kvpd_SOURCES = daemons/kvp/main.c
 hv_kvpd_CFLAGS = $(AM_CFLAGS) $(HV_DEP_CFLAGS)
 hv_kvpd_LDADD = daemons/common/libhvdaemon.la $(HV_PROG_LIBS)
+
+# hv-vssd: the VSS (backup freeze) daemon.
+sbin_PROGRAMS += hv-vssd
+hv_vssd_SOURCES = daemons/vss/main.c
+hv_vssd_CFLAGS = $(AM_CFLAGS) $(HV_DEP_CFLAGS)
+hv_vssd_LDADD = daemons/common/libhvdaemon.la $(HV_PROG_LIBS)
+
+# hv-fcopyd: the file-copy daemon (char device or uio).
+sbin_PROGRAMS += hv-fcopyd
+hv_fcopyd_SOURCES = daemons/fcopy/main.c
+hv_fcopyd_CFLAGS = $(AM_CFLAGS) $(HV_DEP_CFLAGS)
+hv_fcopyd_LDADD = daemons/common/libhvdaemon.la $(HV_PROG_LIBS)

@@ -22,3 +22,21 @@ systemd/cloud-init-local.service.d/hvutils.conf: systemd/cloud-init-local-hvutil
 
 # Unit and rule checks (systemd-analyze verify and security, offline).
 TESTS += tests/check-units
+
+# hv-vssd.service (started by the hv_vss line of 60-hvutils.rules).
+systemdsystemunit_DATA += systemd/hv-vssd.service
+HV_UNIT_TEMPLATES += systemd/hv-vssd.service.in
+CLEANFILES += systemd/hv-vssd.service
+
+systemd/hv-vssd.service: systemd/hv-vssd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) systemd && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' $(srcdir)/systemd/hv-vssd.service.in > $@.tmp && mv $@.tmp $@
+
+# hv-fcopyd.service (started by the fcopy lines of 60-hvutils.rules).
+systemdsystemunit_DATA += systemd/hv-fcopyd.service
+HV_UNIT_TEMPLATES += systemd/hv-fcopyd.service.in
+CLEANFILES += systemd/hv-fcopyd.service
+
+systemd/hv-fcopyd.service: systemd/hv-fcopyd.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) systemd && \
+	sed -e 's|@sbindir[@]|$(sbindir)|g' $(srcdir)/systemd/hv-fcopyd.service.in > $@.tmp && mv $@.tmp $@

@@ -36,6 +36,9 @@ static const struct hvctl_verb verbs[] = {
 	/* The family checks its own arguments (hvctl-kvp.c). */
 	{ "kvp", 0, UINT_MAX, 0, hvctl_verb_kvp, NULL,
 	  "KVP pools: get, set, delete, list, watch, clear, fsck" },
+	{ "ic", 0, UINT_MAX, 0, hvctl_verb_ic, NULL,
+	  "Integration-component devices: bind (hand fcopy to uio_hv_generic)" },
+	{ "vss", 0, UINT_MAX, 0, hvctl_verb_vss, NULL, "Backup freeze: plan, status, last" },
 };
 
 enum {

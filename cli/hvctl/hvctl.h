@@ -91,6 +91,8 @@ int hvctl_printer_finish(struct hvctl_printer *p);
 /* The verbs. */
 int hvctl_verb_devices(int argc, char *argv[], void *userdata);
 int hvctl_verb_kvp(int argc, char *argv[], void *userdata);
+int hvctl_verb_ic(int argc, char *argv[], void *userdata);
+int hvctl_verb_vss(int argc, char *argv[], void *userdata);
 
 /*
  * Options of the kvp verbs.  Like every hvctl option they are global (the

@@ -9,7 +9,9 @@ cli_hvctl_libhvctl_la_SOURCES = \
 	cli/hvctl/printer.h \
 	cli/hvctl/printer.c \
 	cli/hvctl/hvctl-devices.c \
-	cli/hvctl/hvctl-kvp.c
+	cli/hvctl/hvctl-kvp.c \
+	cli/hvctl/hvctl-ic.c \
+	cli/hvctl/hvctl-vss.c
 cli_hvctl_libhvctl_la_CFLAGS = $(AM_CFLAGS) $(HV_DEP_CFLAGS)
 
 bin_PROGRAMS += hvctl
@@ -36,3 +38,8 @@ TESTS += tests/check-hvctl-golden
 EXTRA_DIST += tests/check-hvctl-golden tests/golden/hvctl
 
 dist_man_MANS += man/hvctl.8
+
+HV_UNIT_TESTS += tests/unit/test-hvctl-vss
+tests_unit_test_hvctl_vss_SOURCES = tests/unit/test-hvctl-vss.c
+tests_unit_test_hvctl_vss_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_hvctl_vss_LDADD = cli/hvctl/libhvctl.la $(HV_TEST_LIBS)

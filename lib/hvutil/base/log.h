@@ -7,6 +7,8 @@
 #pragma once
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "macros.h"
 
@@ -27,6 +29,22 @@ int hv_log_get_max_level(void);
 /* Parses "err", "warning", "notice", "info", "debug" or a number 0..7. */
 int hv_log_level_from_string(const char *s);
 const char *hv_log_level_to_string(int level);
+
+/*
+ * Buffer mode, for the time a daemon must not reach the disk or the journal
+ * (hv-vssd while file systems are frozen: a journal on a frozen file system
+ * would block the very write that logs it).  While it is on, messages that
+ * pass the level filter are formatted into one buffer of max_bytes, allocated
+ * when it starts, instead of reaching the sink; what does not fit is counted
+ * and dropped.  hv_log_buffer_flush() ends it: the kept messages go to the
+ * sink in order, then one warning "N messages dropped ..." when any was.
+ * hv_log_buffer_discard() ends it silently (a forked child that must not
+ * repeat its parent's messages).  Starting while on is -EBUSY.
+ */
+int hv_log_buffer_start(size_t max_bytes);
+void hv_log_buffer_flush(void);
+void hv_log_buffer_discard(void);
+bool hv_log_is_buffering(void);
 
 /* Always returns -abs(error) (or 0 when error is 0), so callers can write
  * `return hv_log_errno(r, "...")`.  errno is set to abs(error) while

@@ -58,3 +58,14 @@ lib_hvutil_libhvutil_internal_la_SOURCES += \
 	lib/hvutil/platform/netmgr.h \
 	lib/hvutil/platform/netmgr.c
 EXTRA_DIST += lib/hvutil/platform/netmgr-fake.h lib/hvutil/platform/netmgr-fake.c
+# fsfreeze: FIFREEZE/FITHAW of mountpoints.  fsfreeze-fake.c is compiled into
+# the tests that use it, never into the shipped library.
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/platform/fsfreeze.h \
+	lib/hvutil/platform/fsfreeze.c
+EXTRA_DIST += lib/hvutil/platform/fsfreeze-fake.h lib/hvutil/platform/fsfreeze-fake.c
+HV_UNIT_TESTS += tests/unit/test-fsfreeze
+tests_unit_test_fsfreeze_SOURCES = tests/unit/test-fsfreeze.c \
+	lib/hvutil/platform/fsfreeze-fake.h lib/hvutil/platform/fsfreeze-fake.c
+tests_unit_test_fsfreeze_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_fsfreeze_LDADD = $(HV_TEST_LIBS)

@@ -43,6 +43,19 @@ lib_hvutil_libhvutil_internal_la_SOURCES += \
 	lib/hvutil/services/netcfg-ifcfg.c \
 	lib/hvutil/services/kvp-setip.h \
 	lib/hvutil/services/kvp-setip.c
+# fcopy-writer and fcopy-service (hv-fcopyd)
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/services/fcopy-writer.h \
+	lib/hvutil/services/fcopy-writer.c \
+	lib/hvutil/services/fcopy-service.h \
+	lib/hvutil/services/fcopy-service.c
+HV_UNIT_TESTS += tests/unit/test-fcopy-writer tests/unit/test-fcopy-service
+tests_unit_test_fcopy_writer_SOURCES = tests/unit/test-fcopy-writer.c
+tests_unit_test_fcopy_writer_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_fcopy_writer_LDADD = $(HV_TEST_LIBS)
+tests_unit_test_fcopy_service_SOURCES = tests/unit/test-fcopy-service.c
+tests_unit_test_fcopy_service_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_fcopy_service_LDADD = $(HV_TEST_LIBS)
 # vss-plan (the freeze planner; its mountinfo parser is base/mountinfo)
 lib_hvutil_libhvutil_internal_la_SOURCES += \
 	lib/hvutil/services/vss-plan.h \
@@ -51,3 +64,21 @@ HV_UNIT_TESTS += tests/unit/test-vss-plan
 tests_unit_test_vss_plan_SOURCES = tests/unit/test-vss-plan.c
 tests_unit_test_vss_plan_CFLAGS = $(HV_TEST_CFLAGS)
 tests_unit_test_vss_plan_LDADD = $(HV_TEST_LIBS)
+# vss-freezer (hv-vssd's state machine), its hooks and its guardian process;
+# the tests run on the fake fsfreeze and freeze nothing real.
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/services/vss-hooks.h \
+	lib/hvutil/services/vss-hooks.c \
+	lib/hvutil/services/vss-guardian.h \
+	lib/hvutil/services/vss-guardian.c \
+	lib/hvutil/services/vss-freezer.h \
+	lib/hvutil/services/vss-freezer.c
+HV_UNIT_TESTS += tests/unit/test-vss-freezer tests/unit/test-vss-guardian
+tests_unit_test_vss_freezer_SOURCES = tests/unit/test-vss-freezer.c \
+	lib/hvutil/platform/fsfreeze-fake.h lib/hvutil/platform/fsfreeze-fake.c
+tests_unit_test_vss_freezer_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_vss_freezer_LDADD = $(HV_TEST_LIBS)
+tests_unit_test_vss_guardian_SOURCES = tests/unit/test-vss-guardian.c \
+	lib/hvutil/platform/fsfreeze-fake.h lib/hvutil/platform/fsfreeze-fake.c
+tests_unit_test_vss_guardian_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_vss_guardian_LDADD = $(HV_TEST_LIBS)
