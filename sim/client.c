@@ -21,6 +21,8 @@
 #include <unistd.h>
 
 #include "base/hvutil.h"
+#include "client-uio.h"
+#include "client-vss.h"
 #include "client.h"
 #include "control.h"
 #include "proto/hv-status.h"
@@ -37,13 +39,16 @@ struct args {
 	int64_t size;   /* -1 unset */
 	int64_t offset; /* -1 unset */
 	int64_t flags;  /* -1 unset */
-	bool force, overwrite, create_path, dhcp;
+	bool overwrite, create_path, dhcp;
 	const char *adapter_id, *ip, *subnet, *gateway, *dns;
 	int64_t family; /* -1 unset */
 	int64_t keys;   /* -1 unset */
 	int64_t count;  /* -1 unset */
 	double seconds; /* < 0 unset */
 	bool no_prepare;
+	int64_t cancel_after; /* -1 unset */
+	int64_t hold_ms;      /* -1 unset */
+	const char *hold_file;
 	char **pos;
 	int n_pos;
 };
@@ -78,12 +83,18 @@ static void help(void)
 	      "  kvp bench set|update|get|enumerate|get-ip-info [--pool N] [--keys K]\n"
 	      "      [--count N] [--seconds S] [--no-prepare] [--mac MAC]   timed requests\n"
 	      "  vss freeze|thaw|hot-backup|get-dm-info|create|delete|bu-complete|auto-recover\n"
-	      "      [--size BYTES] [--force]\n"
+	      "      [--size BYTES]                      the answer and its time from send to reply\n"
+	      "  vss backup [--hold MS] [--hold-until-file PATH]   HOT_BACKUP, FREEZE, hold, THAW,\n"
+	      "      BU_COMPLETE as a host does\n"
+	      "  fs                                      test file systems of a root of its own\n"
 	      "  vss raw CODE\n"
 	      "  fcopy copy [--overwrite] [--create-path] [--flags N] [--size N] FILE DIR [NAME]\n"
 	      "  fcopy start [--flags N] [--size N] DIR NAME\n"
 	      "  fcopy write --offset N DATA\n"
 	      "  fcopy complete | fcopy cancel\n"
+	      "  fcopy send [--overwrite] [--create-path] [--cancel-after N] LOCALFILE GUESTPATH\n"
+	      "                                          a whole copy, every answer and the rate\n"
+	      "  rescind DEVICE | offer DEVICE           a uio device goes away / comes back\n"
 	      "  raw kvp|vss|fcopy HEX                   any IC payload; prints the answer in hex\n"
 	      "  ping\n",
 	      stdout);
@@ -106,7 +117,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 {
 	enum { OPT_POOL = 256, OPT_TYPE, OPT_INDEX, OPT_SIZE, OPT_OFFSET, OPT_FLAGS, OPT_FORCE, OPT_OVERWRITE,
 	       OPT_CREATE_PATH, OPT_TIMEOUT, OPT_ADAPTER, OPT_FAMILY, OPT_IP, OPT_SUBNET, OPT_GATEWAY, OPT_DNS,
-	       OPT_DHCP, OPT_KEYS, OPT_COUNT, OPT_SECONDS, OPT_NO_PREPARE };
+	       OPT_DHCP, OPT_KEYS, OPT_COUNT, OPT_SECONDS, OPT_NO_PREPARE, OPT_CANCEL_AFTER,
+	       OPT_HOLD, OPT_HOLD_FILE };
 	static const struct option options[] = {
 		{ "control", required_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
@@ -118,6 +130,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "offset", required_argument, NULL, OPT_OFFSET },
 		{ "flags", required_argument, NULL, OPT_FLAGS },
 		{ "force", no_argument, NULL, OPT_FORCE },
+		{ "hold", required_argument, NULL, OPT_HOLD },
+		{ "hold-until-file", required_argument, NULL, OPT_HOLD_FILE },
 		{ "overwrite", no_argument, NULL, OPT_OVERWRITE },
 		{ "create-path", no_argument, NULL, OPT_CREATE_PATH },
 		{ "mac", required_argument, NULL, OPT_ADAPTER },
@@ -132,6 +146,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "count", required_argument, NULL, OPT_COUNT },
 		{ "seconds", required_argument, NULL, OPT_SECONDS },
 		{ "no-prepare", no_argument, NULL, OPT_NO_PREPARE },
+		{ "cancel-after", required_argument, NULL, OPT_CANCEL_AFTER },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -139,7 +154,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 	int64_t v;
 
 	*a = (struct args){ .timeout = -1, .pool = -1, .index = -1, .size = -1, .offset = -1, .flags = -1,
-			    .family = -1, .keys = -1, .count = -1, .seconds = -1 };
+			    .family = -1, .keys = -1, .count = -1, .seconds = -1, .cancel_after = -1,
+			    .hold_ms = -1 };
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "c:jh", options, NULL)) >= 0) {
 		switch (c) {
@@ -185,7 +201,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 				return usage_error("--flags: '%s' is not a number", optarg);
 			break;
 		case OPT_FORCE:
-			a->force = true;
+			/* Gone: a FREEZE goes only into a world whose mount
+			 * table hvsim has checked (vss-world.h). */
+			return usage_error("--force is no more: vss freeze needs a world with a root of its own "
+					   "([root] own = yes, hvsim(1) VSS WORLDS)");
+		case OPT_HOLD:
+			if (parse_int(optarg, 0, 3600 * 1000, &a->hold_ms) < 0)
+				return usage_error("--hold: '%s' is not 0-3600000 milliseconds", optarg);
+			break;
+		case OPT_HOLD_FILE:
+			if (optarg[0] != '/')
+				return usage_error("--hold-until-file: '%s' is not an absolute path", optarg);
+			a->hold_file = optarg;
 			break;
 		case OPT_OVERWRITE:
 			a->overwrite = true;
@@ -237,6 +264,10 @@ static int parse_args(int argc, char **argv, struct args *a)
 		}
 		case OPT_NO_PREPARE:
 			a->no_prepare = true;
+			break;
+		case OPT_CANCEL_AFTER:
+			if (parse_int(optarg, 0, INT32_MAX, &a->cancel_after) < 0)
+				return usage_error("--cancel-after: '%s' is not a number of WRITE fragments", optarg);
 			break;
 		case 'h':
 			help();
@@ -450,6 +481,8 @@ static void print_status(json_object *reply)
 		       num(d, "timeouts"), num(d, "reset_failures"), num(d, "busy_opens"), num(d, "rejected_writes"),
 		       num(d, "short_reads"));
 	}
+	hvsim_client_print_uio_status(reply);
+	hvsim_client_print_vss_status(reply);
 }
 
 static bool status_ok(json_object *reply)
@@ -466,6 +499,8 @@ static int print_answer(const char *cmd, const char *op, json_object *reply)
 		printf("%s\n%s\n", status ? status : "-", txt(reply, "hex"));
 		return status_ok(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
 	}
+	if (strcmp(cmd, "vss") == 0)
+		return hvsim_client_print_vss(reply);
 	if (strcmp(cmd, "kvp") == 0 && strcmp(op, "enumerate") == 0 && json_object_object_get_ex(reply, "items", NULL)) {
 		json_object *items = NULL;
 
@@ -497,8 +532,6 @@ static int print_answer(const char *cmd, const char *op, json_object *reply)
 		for (size_t i = 0; i < ELEMENTSOF(fields); i++)
 			printf("%s=%s\n", fields[i], txt(reply, fields[i]));
 	}
-	if (strcmp(cmd, "vss") == 0 && num(reply, "flags") > 0)
-		printf("flags=%" PRId64 "\n", num(reply, "flags"));
 	return 0;
 }
 
@@ -509,6 +542,11 @@ static double dbl(json_object *o, const char *k)
 	if (!o || !json_object_object_get_ex(o, k, &v))
 		return -1;
 	return json_object_get_double(v);
+}
+
+static bool is_fcopy_send(const struct args *a)
+{
+	return a->n_pos >= 2 && strcmp(a->pos[0], "fcopy") == 0 && strcmp(a->pos[1], "send") == 0;
 }
 
 static bool is_bench(const struct args *a)
@@ -566,13 +604,30 @@ static void put_int(json_object *o, const char *k, int64_t v)
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
+/* vss backup's options (and no hold options for anything else). */
+static int build_vss_backup(const struct args *a, const char *op, json_object *req)
+{
+	if (strcmp(op, "backup") != 0)
+		return a->hold_ms >= 0 || a->hold_file ? usage_error("--hold and --hold-until-file are for vss backup")
+						       : 0;
+	if (a->hold_ms >= 0)
+		put_int(req, "hold_ms", a->hold_ms);
+	if (a->hold_file)
+		put_str(req, "hold_until_file", a->hold_file);
+	/* A backup has no deadline of its own unless asked for: each step is
+	 * bounded by the kernel's timeouts, and the THAW must go out. */
+	if (a->timeout < 0)
+		put_int(req, "timeout_ms", 0);
+	return 0;
+}
+
 static int build_request(const struct args *a, json_object *req, int *pass_fd)
 {
 	const char *cmd = a->pos[0];
 	const char *op = a->n_pos > 1 ? a->pos[1] : NULL;
 
 	put_int(req, "v", HVSIM_CONTROL_VERSION);
-	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "ping") == 0) {
+	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "ping") == 0 || strcmp(cmd, "fs") == 0) {
 		put_str(req, "cmd", cmd);
 		return a->n_pos == 1 ? 0 : usage_error("%s takes no arguments", cmd);
 	}
@@ -594,8 +649,12 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 			put_int(req, "timeout_ms", (int64_t)(a->timeout * 1000));
 		return 0;
 	}
+	if (strcmp(cmd, "rescind") == 0 || strcmp(cmd, "offer") == 0)
+		return hvsim_client_device_request(cmd, a->pos, a->n_pos, req);
 	if (!op)
 		return usage_error("%s needs an operation", cmd);
+	if (a->cancel_after >= 0 && (strcmp(cmd, "fcopy") != 0 || strcmp(op, "send") != 0))
+		return usage_error("--cancel-after is an option of fcopy send");
 	put_str(req, "cmd", cmd);
 	put_str(req, "op", op);
 	if (a->timeout >= 0)
@@ -670,9 +729,7 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 		}
 		if (a->size >= 0)
 			put_int(req, "size", a->size);
-		if (a->force)
-			json_object_object_add(req, "force", json_object_new_boolean(true));
-		return 0;
+		return build_vss_backup(a, op, req);
 	}
 	if (strcmp(cmd, "fcopy") == 0) {
 		int64_t flags = a->flags >= 0 ? a->flags : 0;
@@ -684,6 +741,8 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 		put_int(req, "flags", flags);
 		if (a->size >= 0)
 			put_int(req, "size", a->size);
+		if (strcmp(op, "send") == 0)
+			return hvsim_client_fcopy_send_request(a->pos, a->n_pos, flags, a->cancel_after, req, pass_fd);
 		if (strcmp(op, "copy") == 0) {
 			const char *name;
 
@@ -769,6 +828,8 @@ int hvsim_client_main(int argc, char **argv)
 	/* A benchmark takes as long as it takes; hvsim bounds each request. */
 	if (is_bench(&a))
 		wait_ms = -1;
+	if (a.n_pos >= 2 && strcmp(a.pos[0], "vss") == 0 && strcmp(a.pos[1], "backup") == 0 && a.timeout < 0)
+		wait_ms = -1; /* as long as the guest and the hold take */
 	r = read_reply(sock, wait_ms, &reply);
 	if (r < 0) {
 		fprintf(stderr, "hvsim host: no answer from %s: %s\n", path, strerror(-r));
@@ -783,6 +844,8 @@ int hvsim_client_main(int argc, char **argv)
 	if (!flag(reply, "ok")) {
 		if (!a.json)
 			fprintf(stderr, "hvsim host: %s\n", str(reply, "error") ?: "request failed");
+		if (!a.json && is_fcopy_send(&a))
+			hvsim_client_print_send_failure(reply);
 		r = HVSIM_EXIT_NO_ANSWER;
 		goto out;
 	}
@@ -792,6 +855,16 @@ int hvsim_client_main(int argc, char **argv)
 		r = 0;
 	} else if (strcmp(a.pos[0], "wait-registered") == 0 || strcmp(a.pos[0], "ping") == 0) {
 		r = 0;
+	} else if (strcmp(a.pos[0], "fs") == 0) {
+		if (!a.json)
+			hvsim_client_print_fs(reply);
+		r = 0;
+	} else if (strcmp(a.pos[0], "rescind") == 0 || strcmp(a.pos[0], "offer") == 0) {
+		if (!a.json)
+			hvsim_client_print_device_reply(a.pos[0], reply);
+		r = 0;
+	} else if (is_fcopy_send(&a) && !a.json) {
+		r = hvsim_client_print_send(reply);
 	} else if (is_bench(&a)) {
 		if (!a.json)
 			print_bench(reply);

@@ -19,11 +19,13 @@
 #include "proto/kvp.h"
 
 struct hvsim_kvp_bench;
+struct hvsim_vss_backup;
 
 enum hvsim_copy_stage {
 	HVSIM_COPY_START,
 	HVSIM_COPY_WRITE,
 	HVSIM_COPY_COMPLETE,
+	HVSIM_COPY_CANCEL, /* --cancel-after: CANCEL instead of the next WRITE */
 };
 
 /* One host operation: one or more packets on one channel. */
@@ -36,6 +38,8 @@ struct hvsim_host_job {
 	uint64_t cookie;    /* the packet in flight, 0 when none */
 	uint64_t deadline;
 	bool abandoned;     /* answered already (timeout) or owner gone */
+	bool must_finish;   /* runs on when its owner is gone (a backup's THAW) */
+	uint64_t wake;      /* the service's wake() is due then (0: not) */
 	hvsim_host_done_fn done;
 	void *userdata;
 
@@ -52,7 +56,9 @@ struct hvsim_host_job {
 	} kvp;
 	struct {
 		uint8_t op;
-		size_t size; /* service data bytes */
+		size_t size;     /* service data bytes */
+		uint64_t sent_ns; /* the packet in flight went out (CLOCK_MONOTONIC) */
+		struct hvsim_vss_backup *backup; /* op "backup" (host-vss.c) */
 	} vss;
 	struct {
 		bool copy; /* a whole file, else the single op below */
@@ -62,6 +68,10 @@ struct hvsim_host_job {
 		uint32_t flags;
 		uint64_t size, offset, acked;
 		enum hvsim_copy_stage stage;
+		int64_t cancel_after; /* WRITE fragments before a CANCEL, -1: none */
+		uint64_t writes;      /* WRITE fragments the guest acknowledged */
+		uint64_t start_ns;    /* when START went out (CLOCK_MONOTONIC) */
+		json_object *replies; /* runs of {op, status, count}, in order */
 	} fcopy;
 };
 
@@ -74,11 +84,18 @@ struct hvsim_host_service {
 	/* The guest answered the packet in flight: send the next one or
 	 * finish the job. */
 	void (*reply)(struct hvsim_host *h, struct hvsim_host_job *j, const uint8_t *buf, size_t len, uint64_t now);
+	/* Optional: the packet in flight failed (error), finish the job with
+	 * what it has done so far.  Without it the result is just the error. */
+	void (*failed)(struct hvsim_host *h, struct hvsim_host_job *j, const char *error);
+	/* Optional: the job's wake time came (a job waiting between packets). */
+	void (*wake)(struct hvsim_host *h, struct hvsim_host_job *j, uint64_t now);
 };
 
 extern const struct hvsim_host_service hvsim_host_kvp_service;
 /* Frees a KVP job's benchmark state (NULL is fine). */
 void hvsim_host_kvp_bench_free(struct hvsim_kvp_bench *b);
+/* Frees a VSS job's backup state (NULL is fine). */
+void hvsim_host_vss_backup_free(struct hvsim_vss_backup *b);
 extern const struct hvsim_host_service hvsim_host_vss_service;
 extern const struct hvsim_host_service hvsim_host_fcopy_service;
 
@@ -91,6 +108,8 @@ void hvsim_host_header(const struct hvsim_host *h, const struct hvsim_host_job *
 int hvsim_host_send(struct hvsim_host *h, struct hvsim_host_job *j, const uint8_t *buf, size_t len, uint64_t now);
 /* Deliver the result (unless abandoned) and free the job. */
 void hvsim_host_finish(struct hvsim_host *h, struct hvsim_host_job *j, json_object *result);
+/* Finish the job as failed (the service's failed hook, else the error). */
+void hvsim_host_fail(struct hvsim_host *h, struct hvsim_host_job *j, const char *error);
 /* Remember the last status the guest answered on the job's channel. */
 void hvsim_host_note_status(struct hvsim_host *h, const struct hvsim_host_job *j, uint32_t status);
 

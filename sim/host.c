@@ -14,6 +14,10 @@
  * (nothing was delivered: realistic for a KVP request before any daemon
  * registered), else the job stays "abandoned" until its answer comes and
  * is then dropped.
+ *
+ * Each channel talks through a link (struct hvsim_host_link_ops): the
+ * char-device models here, the uio ring in host-ring.c.  Failures a link
+ * reports (its own timeout, a malformed reply) go through the inbox too.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -32,12 +36,19 @@ struct inbox {
 	struct inbox *next;
 	enum hvsim_cdev_kind kind;
 	uint64_t cookie;
+	char *error; /* a failure instead of an answer */
 	size_t len;
 	uint8_t data[];
 };
 
 struct channel {
-	struct hvsim_cdev *cdev;
+	const struct hvsim_host_link_ops *ops; /* NULL: no such channel */
+	void *link;
+	const char *transport;   /* "hv_utils", "uio" */
+	const char *closed_hint; /* why requests fail while closed */
+	bool open;               /* the guest side has it open */
+	uint64_t opens, closes;
+	char *negotiate_error;
 	bool negotiated;
 	int negotiate_result; /* 0, -EPROTO, -EBADMSG; 1 = pending */
 	struct hv_ic_version fw, srv;
@@ -79,11 +90,14 @@ static void job_free(struct hvsim_host_job *j)
 {
 	if (!j)
 		return;
+	if (j->fcopy.replies)
+		json_object_put(j->fcopy.replies);
 	free(j->raw);
 	free(j->kvp.key);
 	free(j->kvp.value);
 	free(j->kvp.ip);
 	hvsim_host_kvp_bench_free(j->kvp.bench);
+	hvsim_host_vss_backup_free(j->vss.backup);
 	if (j->kvp.items)
 		json_object_put(j->kvp.items);
 	free(j->fcopy.dir);
@@ -105,6 +119,23 @@ static struct hvsim_host_job *job_new(enum hvsim_cdev_kind kind)
 	return j;
 }
 
+/* ---- links ------------------------------------------------------------------ */
+
+static int cdev_link_send(void *link, const uint8_t *payload, size_t len, uint64_t cookie, uint64_t now)
+{
+	return hvsim_cdev_host_send(link, payload, len, cookie, now);
+}
+
+static bool cdev_link_cancel(void *link, uint64_t cookie)
+{
+	return hvsim_cdev_host_cancel(link, cookie);
+}
+
+static const struct hvsim_host_link_ops cdev_link_ops = {
+	.send = cdev_link_send,
+	.cancel = cdev_link_cancel,
+};
+
 struct hvsim_host *hvsim_host_new(struct hvsim_cdev *const cdevs[_HVSIM_CDEV_MAX])
 {
 	struct hvsim_host *h = calloc(1, sizeof(*h));
@@ -112,10 +143,41 @@ struct hvsim_host *hvsim_host_new(struct hvsim_cdev *const cdevs[_HVSIM_CDEV_MAX
 	if (!h)
 		return NULL;
 	for (int k = 0; k < _HVSIM_CDEV_MAX; k++) {
-		h->ch[k].cdev = cdevs[k];
 		h->ch[k].negotiate_result = 1;
+		if (!cdevs[k])
+			continue;
+		/* hv_utils opens its channels at probe, before any daemon. */
+		h->ch[k].ops = &cdev_link_ops;
+		h->ch[k].link = cdevs[k];
+		h->ch[k].transport = "hv_utils";
+		h->ch[k].open = true;
+		h->ch[k].opens = 1;
 	}
 	return h;
+}
+
+void hvsim_host_set_link(struct hvsim_host *h, enum hvsim_cdev_kind k, const struct hvsim_host_link_ops *ops,
+			 void *link, const char *transport, const char *closed_hint)
+{
+	struct channel *ch = &h->ch[k];
+
+	ch->ops = ops;
+	ch->link = link;
+	ch->transport = transport;
+	ch->closed_hint = closed_hint;
+	ch->open = false;
+	ch->negotiated = false;
+	ch->negotiate_result = 1;
+}
+
+bool hvsim_host_has_channel(const struct hvsim_host *h, enum hvsim_cdev_kind k)
+{
+	return k >= 0 && k < _HVSIM_CDEV_MAX && h->ch[k].ops;
+}
+
+bool hvsim_host_negotiated(const struct hvsim_host *h, enum hvsim_cdev_kind k)
+{
+	return hvsim_host_has_channel(h, k) && h->ch[k].open && h->ch[k].negotiated;
 }
 
 struct hvsim_host *hvsim_host_free(struct hvsim_host *h)
@@ -132,8 +194,11 @@ struct hvsim_host *hvsim_host_free(struct hvsim_host *h)
 		struct inbox *i = h->inbox;
 
 		h->inbox = i->next;
+		free(i->error);
 		free(i);
 	}
+	for (int k = 0; k < _HVSIM_CDEV_MAX; k++)
+		free(h->ch[k].negotiate_error);
 	free(h);
 	return NULL;
 }
@@ -268,7 +333,9 @@ int hvsim_host_send(struct hvsim_host *h, struct hvsim_host_job *j, const uint8_
 	uint64_t cookie = ++h->next_cookie;
 	int r;
 
-	r = hvsim_cdev_host_send(ch->cdev, buf, len, cookie, now);
+	if (!ch->ops || !ch->open)
+		return -ENOTCONN;
+	r = ch->ops->send(ch->link, buf, len, cookie, now);
 	if (r < 0)
 		return r;
 	j->cookie = cookie;
@@ -278,27 +345,30 @@ int hvsim_host_send(struct hvsim_host *h, struct hvsim_host_job *j, const uint8_
 
 /* ---- negotiation --------------------------------------------------------------- */
 
+static void negotiate_channel(struct hvsim_host *h, enum hvsim_cdev_kind k, uint64_t now)
+{
+	struct hvsim_host_job *j;
+	uint8_t buf[256];
+	int n;
+
+	j = job_new(k);
+	if (!j)
+		return;
+	j->negotiate = true;
+	n = hv_icmsg_negotiate_request(buf, sizeof(buf), (uint8_t)(h->next_cookie + 1), host_fw, ELEMENTSOF(host_fw),
+				       offers[k].v, offers[k].n);
+	if (n < 0 || hvsim_host_send(h, j, buf, (size_t)n, now) < 0) {
+		job_free(j);
+		return;
+	}
+	job_link(h, j);
+}
+
 void hvsim_host_start(struct hvsim_host *h, uint64_t now)
 {
-	for (int k = 0; k < _HVSIM_CDEV_MAX; k++) {
-		struct hvsim_host_job *j;
-		uint8_t buf[256];
-		int n;
-
-		if (!h->ch[k].cdev)
-			continue;
-		j = job_new((enum hvsim_cdev_kind)k);
-		if (!j)
-			return;
-		j->negotiate = true;
-		n = hv_icmsg_negotiate_request(buf, sizeof(buf), (uint8_t)(h->next_cookie + 1), host_fw,
-					       ELEMENTSOF(host_fw), offers[k].v, offers[k].n);
-		if (n < 0 || hvsim_host_send(h, j, buf, (size_t)n, now) < 0) {
-			job_free(j);
-			continue;
-		}
-		job_link(h, j);
-	}
+	for (int k = 0; k < _HVSIM_CDEV_MAX; k++)
+		if (h->ch[k].ops && h->ch[k].open)
+			negotiate_channel(h, (enum hvsim_cdev_kind)k, now);
 }
 
 static void negotiate_reply(struct hvsim_host *h, struct hvsim_host_job *j, const uint8_t *buf, size_t len)
@@ -307,7 +377,77 @@ static void negotiate_reply(struct hvsim_host *h, struct hvsim_host_job *j, cons
 
 	ch->negotiate_result = hv_icmsg_negotiate_parse_reply(buf, len, &ch->fw, &ch->srv);
 	ch->negotiated = ch->negotiate_result == 0;
+	free(ch->negotiate_error);
+	ch->negotiate_error = NULL;
+	if (ch->negotiate_result < 0)
+		ch->negotiate_error = strdup(ch->negotiate_result == -EPROTO ? "the guest speaks none of the offered versions"
+									     : "malformed negotiation reply");
 	hvsim_host_finish(h, j, json_object_new_object());
+}
+
+static void negotiate_failed(struct hvsim_host *h, struct hvsim_host_job *j, const char *error)
+{
+	struct channel *ch = &h->ch[j->kind];
+
+	ch->negotiate_result = -EIO;
+	ch->negotiated = false;
+	free(ch->negotiate_error);
+	ch->negotiate_error = strdup(error);
+	hvsim_host_finish(h, j, json_object_new_object());
+}
+
+void hvsim_host_channel_open(struct hvsim_host *h, enum hvsim_cdev_kind k, uint64_t now)
+{
+	struct channel *ch = &h->ch[k];
+
+	if (!ch->ops || ch->open)
+		return;
+	ch->open = true;
+	ch->opens++;
+	ch->negotiated = false;
+	ch->negotiate_result = 1;
+	free(ch->negotiate_error);
+	ch->negotiate_error = NULL;
+	negotiate_channel(h, k, now);
+}
+
+void hvsim_host_channel_closed(struct hvsim_host *h, enum hvsim_cdev_kind k, const char *reason, uint64_t now)
+{
+	struct channel *ch = &h->ch[k];
+
+	if (!ch->ops || !ch->open)
+		return;
+	ch->open = false;
+	ch->closes++;
+	ch->negotiated = false;
+	ch->negotiate_result = 1;
+	/* Answers still in the inbox belong to the channel that is gone. */
+	for (struct inbox **pp = &h->inbox; *pp;) {
+		struct inbox *i = *pp;
+
+		if (i->kind != k) {
+			pp = &i->next;
+			continue;
+		}
+		*pp = i->next;
+		free(i->error);
+		free(i);
+	}
+	h->inbox_tail = NULL;
+	for (struct inbox *i = h->inbox; i; i = i->next)
+		h->inbox_tail = i;
+	for (struct hvsim_host_job *j = h->jobs, *next; j; j = next) {
+		next = j->next;
+		if (j->kind != k)
+			continue;
+		j->cookie = 0;
+		if (j->negotiate || j->abandoned) {
+			job_unlink(h, j);
+			job_free(j);
+			continue;
+		}
+		hvsim_host_fail(h, j, reason);
+	}
 }
 
 /* ---- raw packets ------------------------------------------------------------------------ */
@@ -387,9 +527,14 @@ int hvsim_host_submit(struct hvsim_host *h, json_object *req, int fd, uint64_t n
 		hv_safe_close(fd);
 		return hvsim_req_fail(ret_error, "unknown cmd '%s'", cmd ? cmd : "");
 	}
-	if (!h->ch[kind].cdev) {
+	if (!h->ch[kind].ops) {
 		hv_safe_close(fd);
-		return hvsim_req_fail(ret_error, "this world has no %s device bound to hv_utils", cmd);
+		return hvsim_req_fail(ret_error, "this world has no %s device bound to hv_utils or uio_hv_generic", cmd);
+	}
+	if (!h->ch[kind].open) {
+		hv_safe_close(fd);
+		return hvsim_req_fail(ret_error, "the guest has not opened the %s channel (%s)", cmd,
+				      h->ch[kind].closed_hint ? h->ch[kind].closed_hint : "closed");
 	}
 	j = job_new(kind);
 	if (!j) {
@@ -428,10 +573,14 @@ void hvsim_host_forget_owner(struct hvsim_host *h, void *userdata)
 		next = j->next;
 		if (j->userdata != userdata || !j->done)
 			continue;
+		if (j->must_finish) {
+			j->done = NULL; /* its result goes nowhere, its packets still out */
+			continue;
+		}
 		j->abandoned = true;
 		/* A packet the kernel has not read is withdrawn; one it has
 		 * read keeps the job until its answer comes. */
-		if (!j->cookie || hvsim_cdev_host_cancel(h->ch[j->kind].cdev, j->cookie)) {
+		if (!j->cookie || h->ch[j->kind].ops->cancel(h->ch[j->kind].link, j->cookie)) {
 			job_unlink(h, j);
 			job_free(j);
 		}
@@ -447,8 +596,8 @@ void hvsim_host_abort(struct hvsim_host *h, const char *reason)
 		}
 }
 
-void hvsim_host_on_reply(struct hvsim_host *h, enum hvsim_cdev_kind k, uint64_t cookie, const uint8_t *payload,
-			 size_t len, uint64_t now)
+static void inbox_add(struct hvsim_host *h, enum hvsim_cdev_kind k, uint64_t cookie, const uint8_t *payload,
+		      size_t len, const char *error)
 {
 	struct inbox *i = malloc(sizeof(*i) + len);
 
@@ -457,13 +606,43 @@ void hvsim_host_on_reply(struct hvsim_host *h, enum hvsim_cdev_kind k, uint64_t 
 	i->next = NULL;
 	i->kind = k;
 	i->cookie = cookie;
+	i->error = NULL;
+	if (error) {
+		i->error = strdup(error);
+		if (!i->error) {
+			free(i);
+			return;
+		}
+	}
 	i->len = len;
-	memcpy(i->data, payload, len);
+	if (len)
+		memcpy(i->data, payload, len);
 	if (h->inbox_tail)
 		h->inbox_tail->next = i;
 	else
 		h->inbox = i;
 	h->inbox_tail = i;
+}
+
+void hvsim_host_on_reply(struct hvsim_host *h, enum hvsim_cdev_kind k, uint64_t cookie, const uint8_t *payload,
+			 size_t len, uint64_t now)
+{
+	inbox_add(h, k, cookie, payload, len, NULL);
+}
+
+void hvsim_host_on_failure(struct hvsim_host *h, enum hvsim_cdev_kind k, uint64_t cookie, const char *error,
+			   uint64_t now)
+{
+	inbox_add(h, k, cookie, NULL, 0, error ? error : "the request failed");
+}
+
+void hvsim_host_fail(struct hvsim_host *h, struct hvsim_host_job *j, const char *error)
+{
+	if (!j->abandoned && !j->raw && services[j->kind]->failed) {
+		services[j->kind]->failed(h, j, error);
+		return;
+	}
+	hvsim_host_finish(h, j, hvsim_host_error_new("%s", error));
 }
 
 static void process_inbox(struct hvsim_host *h, uint64_t now)
@@ -475,11 +654,18 @@ static void process_inbox(struct hvsim_host *h, uint64_t now)
 		h->inbox = i->next;
 		if (!h->inbox)
 			h->inbox_tail = NULL;
-		h->ch[i->kind].answers++;
+		if (!i->error)
+			h->ch[i->kind].answers++;
 		for (j = h->jobs; j; j = j->next)
 			if (j->cookie == i->cookie && j->kind == i->kind)
 				break;
-		if (j) {
+		if (j && i->error) {
+			j->cookie = 0;
+			if (j->negotiate)
+				negotiate_failed(h, j, i->error);
+			else
+				hvsim_host_fail(h, j, i->error);
+		} else if (j) {
 			j->cookie = 0;
 			if (j->negotiate)
 				negotiate_reply(h, j, i->data, i->len);
@@ -490,19 +676,41 @@ static void process_inbox(struct hvsim_host *h, uint64_t now)
 			else
 				services[j->kind]->reply(h, j, i->data, i->len, now);
 		}
+		free(i->error);
 		free(i);
+	}
+}
+
+/* Jobs waiting between packets whose time came. */
+static void run_wakes(struct hvsim_host *h, uint64_t now)
+{
+	for (struct hvsim_host_job *j = h->jobs, *next; j; j = next) {
+		next = j->next;
+		if (!j->wake || now < j->wake || j->abandoned || !services[j->kind]->wake)
+			continue;
+		j->wake = 0;
+		services[j->kind]->wake(h, j, now);
 	}
 }
 
 void hvsim_host_tick(struct hvsim_host *h, uint64_t now)
 {
 	process_inbox(h, now);
+	run_wakes(h, now);
 	for (struct hvsim_host_job *j = h->jobs, *next; j; j = next) {
 		next = j->next;
 		if (j->abandoned || now < j->deadline)
 			continue;
 		h->ch[j->kind].timeouts++;
-		if (j->cookie && hvsim_cdev_host_cancel(h->ch[j->kind].cdev, j->cookie)) {
+		if (j->must_finish) {
+			/* Its owner hears of the timeout; the job runs on. */
+			if (j->done)
+				j->done(hvsim_host_error_new("timeout: the guest has not finished yet"), j->userdata);
+			j->done = NULL;
+			j->deadline = UINT64_MAX;
+			continue;
+		}
+		if (j->cookie && h->ch[j->kind].ops->cancel(h->ch[j->kind].link, j->cookie)) {
 			/* Never read by the kernel: nothing was delivered. */
 			hvsim_host_finish(h, j,
 					  hvsim_host_error_new("timeout: the guest never read the request (%s)",
@@ -527,9 +735,12 @@ uint64_t hvsim_host_next_deadline(const struct hvsim_host *h)
 
 	if (h->inbox)
 		return 0;
-	for (const struct hvsim_host_job *j = h->jobs; j; j = j->next)
+	for (const struct hvsim_host_job *j = h->jobs; j; j = j->next) {
 		if (!j->abandoned && j->deadline < d)
 			d = j->deadline;
+		if (!j->abandoned && j->wake && j->wake < d)
+			d = j->wake;
+	}
 	return d;
 }
 
@@ -539,6 +750,14 @@ void hvsim_host_describe(const struct hvsim_host *h, enum hvsim_cdev_kind k, jso
 	unsigned pending = 0;
 	char v[32];
 
+	if (!ch->ops)
+		return;
+	hvsim_json_add_str(out, "host_transport", ch->transport);
+	json_object_object_add(out, "host_channel_open", json_object_new_boolean(ch->open));
+	hvsim_json_add_int(out, "host_channel_opens", (int64_t)ch->opens);
+	hvsim_json_add_int(out, "host_channel_closes", (int64_t)ch->closes);
+	if (ch->negotiate_error)
+		hvsim_json_add_str(out, "negotiation_error", ch->negotiate_error);
 	if (ch->negotiated) {
 		snprintf(v, sizeof(v), "%u.%u", ch->fw.major, ch->fw.minor);
 		hvsim_json_add_str(out, "host_framework_version", v);

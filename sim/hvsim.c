@@ -18,11 +18,13 @@
 #include "client.h"
 #include "proto/guid.h"
 #include "run.h"
+#include "vss-world.h"
 #include "world.h"
 
 static void help(void)
 {
-	fputs("Usage: hvsim run [--world FILE] [--state DIR] [--control SOCKET] [--debug] -- COMMAND...\n"
+	fputs("Usage: hvsim run [--world FILE] [--state DIR] [--control SOCKET] [--install PROGRAM]... [--debug]\n"
+	      "                 -- COMMAND...\n"
 	      "       hvsim host [--control SOCKET] [--json] [--timeout S] COMMAND ...\n"
 	      "       hvsim world [FILE]\n"
 	      "       hvsim --help | --version\n"
@@ -40,15 +42,21 @@ static int verb_run(int argc, char **argv)
 		{ "state", required_argument, NULL, 's' },
 		{ "control", required_argument, NULL, 'c' },
 		{ "debug", no_argument, NULL, 'd' },
+		{ "install", required_argument, NULL, 'i' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	struct hvsim_run_options o = {};
+	_cleanup_free_ char **install = calloc((size_t)argc, sizeof(char *));
 	int c;
+
+	if (!install)
+		return 1;
+	o.install = install;
 
 	optind = 1;
 	/* "+": options end at the command. */
-	while ((c = getopt_long(argc, argv, "+w:s:c:dh", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "+w:s:c:di:h", options, NULL)) >= 0) {
 		switch (c) {
 		case 'w':
 			o.world_path = optarg;
@@ -61,6 +69,10 @@ static int verb_run(int argc, char **argv)
 			break;
 		case 'd':
 			o.debug = true;
+			break;
+		case 'i':
+			/* A root of its own gets a copy (vss-world.h). */
+			o.install[o.n_install++] = optarg;
 			break;
 		case 'h':
 			help();
@@ -114,6 +126,7 @@ static void print_world(const struct hvsim_world *w)
 		}
 		printf("\n");
 	}
+	hvsim_vss_spec_print(w->vss, stdout);
 }
 
 static int verb_world(int argc, char **argv)

@@ -21,10 +21,20 @@ sim_libhvsim_la_SOURCES = \
 	sim/host-kvp.c \
 	sim/host-vss.c \
 	sim/host-fcopy.c \
+	sim/host-ring.h \
+	sim/host-ring.c \
+	sim/uio-model.h \
+	sim/uio-model.c \
+	sim/fuse-uio.h \
+	sim/fuse-uio.c \
+	sim/uio-world.h \
+	sim/uio-world.c \
 	sim/control.h \
 	sim/control.c \
 	sim/client.h \
 	sim/client.c \
+	sim/client-uio.h \
+	sim/client-uio.c \
 	sim/run.h \
 	sim/run.c \
 	sim/util.h
@@ -50,3 +60,29 @@ tests_unit_test_sim_sysfs_LDADD = sim/libhvsim.la $(HV_TEST_LIBS) $(FUSE3_LIBS)
 tests_unit_test_sim_chardev_SOURCES = tests/unit/test-sim-chardev.c
 tests_unit_test_sim_chardev_CFLAGS = $(HV_TEST_CFLAGS) $(FUSE3_CFLAGS)
 tests_unit_test_sim_chardev_LDADD = sim/libhvsim.la $(HV_TEST_LIBS) $(FUSE3_LIBS)
+
+# The uio_hv_generic model and the host's end of the ring, without FUSE:
+# a temporary file stands in for sysfs channels/<relid>/ring.
+HV_UNIT_TESTS += tests/unit/test-sim-uio
+tests_unit_test_sim_uio_SOURCES = tests/unit/test-sim-uio.c
+tests_unit_test_sim_uio_CFLAGS = $(HV_TEST_CFLAGS) $(FUSE3_CFLAGS)
+tests_unit_test_sim_uio_LDADD = sim/libhvsim.la $(HV_TEST_LIBS) $(FUSE3_LIBS)
+
+# VSS worlds: a root of their own, test file systems on zram and loop
+# devices (vss-world.h), and the parser and mount-table check they need.
+sim_libhvsim_la_SOURCES += \
+	sim/vss-world.h \
+	sim/vss-spec.c \
+	sim/vss-world.c \
+	sim/vss-blockdev.h \
+	sim/vss-blockdev.c \
+	sim/rootfs.h \
+	sim/rootfs.c \
+	sim/spawn.h \
+	sim/spawn.c \
+	sim/client-vss.h \
+	sim/client-vss.c
+HV_UNIT_TESTS += tests/unit/test-sim-vss
+tests_unit_test_sim_vss_SOURCES = tests/unit/test-sim-vss.c
+tests_unit_test_sim_vss_CFLAGS = $(HV_TEST_CFLAGS) $(FUSE3_CFLAGS)
+tests_unit_test_sim_vss_LDADD = sim/libhvsim.la $(HV_TEST_LIBS) $(FUSE3_LIBS)

@@ -34,7 +34,9 @@
 #include "host.h"
 #include "ns.h"
 #include "run.h"
+#include "uio-world.h"
 #include "util.h"
+#include "vss-world.h"
 #include "world.h"
 
 #define MAX_POLLFDS 256
@@ -57,6 +59,8 @@ struct runtime {
 	struct hvsim_cdev *cdevs[_HVSIM_CDEV_MAX];
 	struct hvsim_fuse *fuse;
 	struct hvsim_host *host;
+	struct hvsim_uio_world *uio; /* /dev/uioN, rings (uio-world.c) */
+	struct hvsim_vss_world *vss; /* a root of its own (vss-world.c), NULL: the machine's */
 	struct waiter *waiters;
 	int sigfd;
 	int run_dirfd; /* the machine's /run, to remove /run/hvsim at the end */
@@ -195,6 +199,8 @@ static void reply_status(struct runtime *rt, struct hvsim_control_conn *conn)
 	for (int k = 0; k < _HVSIM_CDEV_MAX; k++)
 		json_object_array_add(devs, device_status(rt, (enum hvsim_cdev_kind)k));
 	json_object_object_add(o, "devices", devs);
+	json_object_object_add(o, "uio", hvsim_uio_world_status(rt->uio));
+	json_object_object_add(o, "vss_world", hvsim_vss_world_describe(rt->vss));
 	hvsim_control_reply(conn, o);
 }
 
@@ -212,6 +218,19 @@ static void reply_registered(struct hvsim_control_conn *conn, enum hvsim_cdev_ki
 static void host_done(json_object *result, void *userdata)
 {
 	hvsim_control_reply(userdata, result);
+}
+
+/* A FREEZE goes only into a world whose mount table is the test's own
+ * (vss-world.c); true when the request was refused (and answered). */
+static bool refuse_freeze(struct runtime *rt, struct hvsim_control_conn *conn, json_object *req)
+{
+	_cleanup_free_ char *why = NULL;
+	pid_t daemon = rt->fuse ? hvsim_fuse_opener(rt->fuse, HVSIM_CDEV_VSS) : 0;
+
+	if (!hvsim_vss_request_freezes(req) || hvsim_vss_world_check_freeze(rt->vss, daemon, &why) == 0)
+		return false;
+	hvsim_control_reply_error(conn, "%s", why ? why : "vss freeze: refusing");
+	return true;
 }
 
 static void on_request(struct hvsim_control_conn *conn, json_object *req, int fd, void *userdata)
@@ -256,6 +275,8 @@ static void on_request(struct hvsim_control_conn *conn, json_object *req, int fd
 			hvsim_control_reply_error(conn, "unknown device '%s' (kvp, vss, fcopy)", dev ? dev : "");
 			return;
 		}
+		if (!rt->cdevs[k] && hvsim_uio_world_wait(rt->uio, conn, k, timeout))
+			return;
 		if (!rt->cdevs[k]) {
 			hvsim_control_reply_error(conn, "this world has no %s char device", dev);
 			return;
@@ -276,6 +297,18 @@ static void on_request(struct hvsim_control_conn *conn, json_object *req, int fd
 		rt->waiters = w;
 		return;
 	}
+	if (strcmp(cmd, "vss") == 0 && refuse_freeze(rt, conn, req)) {
+		hv_safe_close(fd);
+		return;
+	}
+	if (strcmp(cmd, "fs") == 0) {
+		json_object *o = hvsim_vss_world_describe(rt->vss);
+
+		hv_safe_close(fd);
+		json_object_object_add(o, "ok", json_object_new_boolean(true));
+		hvsim_control_reply(conn, o);
+		return;
+	}
 	if (strcmp(cmd, "kvp") == 0 || strcmp(cmd, "vss") == 0 || strcmp(cmd, "fcopy") == 0) {
 		_cleanup_free_ char *error = NULL;
 
@@ -284,6 +317,8 @@ static void on_request(struct hvsim_control_conn *conn, json_object *req, int fd
 		return;
 	}
 	hv_safe_close(fd);
+	if (hvsim_uio_world_request(rt->uio, conn, cmd, req))
+		return;
 	hvsim_control_reply_error(conn, "unknown cmd '%s'", cmd);
 }
 
@@ -292,6 +327,7 @@ static void on_closed(struct hvsim_control_conn *conn, void *userdata)
 	struct runtime *rt = userdata;
 
 	hvsim_host_forget_owner(rt->host, conn);
+	hvsim_uio_world_forget(rt->uio, conn);
 	for (struct waiter **pp = &rt->waiters; *pp;) {
 		struct waiter *w = *pp;
 
@@ -333,6 +369,8 @@ static void child_exec(struct runtime *rt, char **argv, const sigset_t *oldmask)
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	setenv("HVSIM_CONTROL", rt->control_path, 1);
 	setenv("HVSIM_STATE_DIR", rt->state_dir, 1);
+	if (rt->vss && hvsim_vss_world_enter(rt->vss) < 0)
+		_exit(EXIT_SETUP_FAILED);
 	execvp(argv[0], argv);
 	fprintf(stderr, "hvsim: cannot run %s: %s\n", argv[0], strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
@@ -457,14 +495,12 @@ static int prepare_control(struct runtime *rt, const char *path)
 	return hvsim_control_new(rt->control_path, &ops, rt, &rt->control);
 }
 
-static int setup_world(struct runtime *rt)
+/* A world on the machine's root: /dev, /sys, /var/lib/hyperv and
+ * /run/hvutils of its own in hvsim's namespace. */
+static int setup_shared_root(struct runtime *rt)
 {
-	static const struct hvsim_cdev_callbacks cb = { .host_reply = on_host_reply, .readable = on_readable };
 	int r;
 
-	r = hvsim_ns_enter();
-	if (r < 0)
-		return r;
 	r = hvsim_ns_setup_dev();
 	if (r < 0)
 		return r;
@@ -474,7 +510,22 @@ static int setup_world(struct runtime *rt)
 	r = hvsim_ns_setup_state(rt->state_dir);
 	if (r < 0)
 		return r;
-	r = hvsim_ns_setup_run();
+	return hvsim_ns_setup_run();
+}
+
+static int setup_world(struct runtime *rt)
+{
+	static const struct hvsim_cdev_callbacks cb = { .host_reply = on_host_reply, .readable = on_readable };
+	const char *vmbus_dir = "/dev/vmbus";
+	int r;
+
+	r = hvsim_ns_enter();
+	if (r < 0)
+		return r;
+	if (rt->vss)
+		r = hvsim_vss_world_build(rt->vss, rt->world, &vmbus_dir);
+	else
+		r = setup_shared_root(rt);
 	if (r < 0)
 		return r;
 
@@ -488,9 +539,12 @@ static int setup_world(struct runtime *rt)
 	rt->host = hvsim_host_new(rt->cdevs);
 	if (!rt->host)
 		return -ENOMEM;
-	r = hvsim_fuse_new("/dev/vmbus", rt->cdevs, hvsim_now_ms() + rt->world->kernel.cdev_delay_ms, &rt->fuse);
+	r = hvsim_fuse_new(vmbus_dir, rt->cdevs, hvsim_now_ms() + rt->world->kernel.cdev_delay_ms, &rt->fuse);
 	if (r < 0)
 		return hv_log_err_errno(r, "serving /dev/vmbus through FUSE failed");
+	r = hvsim_uio_world_new(rt->world, rt->host, vmbus_dir, &rt->uio);
+	if (r < 0)
+		return hv_log_err_errno(r, "serving the uio devices failed: %m");
 	hvsim_host_start(rt->host, hvsim_now_ms());
 	return 0;
 }
@@ -507,6 +561,8 @@ static uint64_t next_deadline(const struct runtime *rt)
 	for (const struct waiter *w = rt->waiters; w; w = w->next)
 		if (w->deadline < d)
 			d = w->deadline;
+	if (hvsim_uio_world_next_deadline(rt->uio) < d)
+		d = hvsim_uio_world_next_deadline(rt->uio);
 	return d;
 }
 
@@ -532,12 +588,15 @@ static int loop(struct runtime *rt)
 
 	for (;;) {
 		struct pollfd pfds[MAX_POLLFDS];
-		size_t n = 0, n_ctl;
+		size_t n = 0, n_ctl, n_uio;
 		uint64_t now = hvsim_now_ms(), d;
 		int timeout;
 
 		if (rt->child_done && phase == RUNNING) {
 			pid_t pids[1];
+
+			/* Nothing may be left blocked on a frozen file system. */
+			hvsim_vss_world_thaw_all(rt->vss);
 
 			if (list_children(pids, 1) == 0)
 				return 0;
@@ -565,9 +624,10 @@ static int loop(struct runtime *rt)
 		pfds[n++] = (struct pollfd){ .fd = rt->sigfd, .events = POLLIN };
 		pfds[n++] = (struct pollfd){ .fd = rt->fuse ? hvsim_fuse_fd(rt->fuse) : -1, .events = POLLIN };
 		n_ctl = hvsim_control_pollfds(rt->control, pfds + n, MAX_POLLFDS - n);
+		n_uio = hvsim_uio_world_pollfds(rt->uio, pfds + n + n_ctl, MAX_POLLFDS - n - n_ctl);
 		d = next_deadline(rt);
 		timeout = hvsim_poll_timeout(now, d, phase == RUNNING ? 60000 : 100);
-		if (poll(pfds, n + n_ctl, timeout) < 0 && errno != EINTR)
+		if (poll(pfds, n + n_ctl + n_uio, timeout) < 0 && errno != EINTR)
 			return hv_log_err_errno(-errno, "poll: %m");
 
 		if (pfds[0].revents & POLLIN)
@@ -578,14 +638,29 @@ static int loop(struct runtime *rt)
 				rt->fuse = hvsim_fuse_free(rt->fuse);
 			}
 		}
+		hvsim_uio_world_dispatch(rt->uio, pfds + n + n_ctl, n_uio);
 		hvsim_control_dispatch(rt->control, pfds + n, n_ctl);
 		now = hvsim_now_ms();
 		for (int k = 0; k < _HVSIM_CDEV_MAX; k++)
 			if (rt->cdevs[k])
 				hvsim_cdev_tick(rt->cdevs[k], now);
 		hvsim_host_tick(rt->host, now);
+		hvsim_uio_world_tick(rt->uio, now);
 		check_waiters(rt, now);
 	}
+}
+
+/* A world with a root of its own: its devices and file systems are made
+ * now, on the machine, before hvsim leaves the machine's namespace. */
+static int prepare_vss(struct runtime *rt, const struct hvsim_run_options *o)
+{
+	if (!hvsim_vss_world_wanted(rt->world)) {
+		if (o->n_install > 0)
+			return hv_log_err_errno(-EINVAL, "--install needs a world with a root of its own "
+							 "([root] own = yes, hvsim(1) VSS WORLDS)");
+		return 0;
+	}
+	return hvsim_vss_world_create(rt->world, rt->state_dir, o->argv, o->install, o->n_install, &rt->vss);
 }
 
 int hvsim_run(const struct hvsim_run_options *o)
@@ -630,6 +705,8 @@ int hvsim_run(const struct hvsim_run_options *o)
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		hv_log_warning("cannot become a child subreaper (%m): orphans of the world may survive it");
 
+	if (prepare_vss(&rt, o) < 0)
+		goto out;
 	if (setup_world(&rt) < 0)
 		goto out;
 	hv_log_debug("world '%s' ready: control %s", rt.world->name, rt.control_path);
@@ -641,6 +718,8 @@ int hvsim_run(const struct hvsim_run_options *o)
 	}
 	if (rt.child == 0)
 		child_exec(&rt, o->argv, &oldmask);
+	if (rt.vss)
+		(void)hvsim_vss_world_started(rt.vss, rt.child);
 
 	if (loop(&rt) < 0 && !rt.child_done)
 		goto out;
@@ -665,11 +744,14 @@ out:
 		hvsim_control_reply_error(w->conn, "the world ended before a daemon registered");
 		free(w);
 	}
+	hvsim_uio_world_free(rt.uio);
 	hvsim_control_free(rt.control);
 	hvsim_fuse_free(rt.fuse);
 	hvsim_host_free(rt.host);
 	for (int k = 0; k < _HVSIM_CDEV_MAX; k++)
 		hvsim_cdev_free(rt.cdevs[k]);
+	/* Back in the machine's namespace after this. */
+	rt.vss = hvsim_vss_world_free(rt.vss);
 	if (rt.run_dirfd >= 0)
 		(void)unlinkat(rt.run_dirfd, "hvsim", AT_REMOVEDIR); /* fails while other worlds use it */
 	hv_safe_close(rt.run_dirfd);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct hvsim_run_options {
 	const char *world_path;   /* NULL: the built-in default */
@@ -17,6 +18,8 @@ struct hvsim_run_options {
 	const char *control_path; /* NULL: /run/hvsim/<pid>.sock */
 	bool debug;
 	char **argv;              /* the command */
+	char **install;           /* --install: more programs for a root of its own */
+	size_t n_install;
 };
 
 /* Returns the exit status for main(): the command's, 128 + signal if it

@@ -8,11 +8,14 @@
  * (primary first), per-channel attributes in channels/<relid>/.  Monitor
  * attributes exist only for monitored channels, ring attributes only for
  * opened ones (a bound driver opened it; uio opens on first open of
- * /dev/uioN, which hvsim does not serve yet).
+ * /dev/uioN, and its ring lives in channels/<relid>/ring, a file of 2 x the
+ * per-direction size that hvsim maps when the channel opens, uio-model.c).
+ * A uio device can be removed and built again alone (rescind, re-offer).
  *
  * Symlinks are relative, as sysfs makes them, so the tree also reads
  * correctly when inspected from outside the world.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -33,8 +36,8 @@
  * header), uio_hv_generic the fcopy device with VMBUS_RING_SIZE(0x4000)
  * = 20 KiB per direction (§1.4, §8), other drivers use larger rings. */
 #define UTIL_RING_DATA (12 * 1024)
-#define UIO_FCOPY_RING_FILE (2 * 20 * 1024)
-#define UIO_DEFAULT_RING_FILE (2 * 2 * 1024 * 1024)
+#define UIO_FCOPY_RING (20 * 1024)
+#define UIO_DEFAULT_RING (2 * 1024 * 1024)
 
 static int mkdir_p(int rootfd, const char *path)
 {
@@ -311,10 +314,8 @@ static int build_channel(int rootfd, const char *devpath, const struct hvsim_dev
 	}
 #undef CH_FILE
 	if (is_uio(d)) {
-		bool fcopy = d->cls && d->cls->cdev == HVSIM_CDEV_FCOPY;
-
 		FMT(path, "%s/ring", dir);
-		TRY(make_sized(rootfd, path, 0600, fcopy ? UIO_FCOPY_RING_FILE : UIO_DEFAULT_RING_FILE));
+		TRY(make_sized(rootfd, path, 0600, 2 * (off_t)hvsim_sysfs_uio_ring_size(d)));
 	}
 	return 0;
 }
@@ -418,7 +419,6 @@ static int build_device(int rootfd, const struct hvsim_device *d, unsigned index
 	if (is_uio(d)) {
 		unsigned minor = (*uio_minor)++;
 		char uio[PATH_MAX];
-		bool fcopy = d->cls && d->cls->cdev == HVSIM_CDEV_FCOPY;
 
 		FMT(uio, "%s/uio/uio%u", dev, minor);
 		FMT(path, "%s/maps/map0", uio);
@@ -436,7 +436,7 @@ static int build_device(int rootfd, const struct hvsim_device *d, unsigned index
 		FMT(path, "%s/maps/map0/offset", uio);
 		TRY(write_file(rootfd, path, 0444, "0x0\n"));
 		FMT(path, "%s/maps/map0/size", uio);
-		TRY(write_file(rootfd, path, 0444, "0x%x\n", fcopy ? UIO_FCOPY_RING_FILE : UIO_DEFAULT_RING_FILE));
+		TRY(write_file(rootfd, path, 0444, "0x%x\n", 2 * hvsim_sysfs_uio_ring_size(d)));
 		FMT(path, "class/uio/uio%u", minor);
 		FMT(target, "../../%s/uio/uio%u", dev, minor);
 		TRY(make_link(rootfd, target, path));
@@ -505,4 +505,107 @@ int hvsim_sysfs_build(int rootfd, const struct hvsim_world *w)
 	TRY(build_cpus(rootfd, w));
 	TRY(build_nodes(rootfd, w));
 	return 0;
+}
+
+/* ---- uio devices: sizes, paths, rescind and re-offer ------------------------- */
+
+uint32_t hvsim_sysfs_uio_ring_size(const struct hvsim_device *d)
+{
+	if (d->ring_size)
+		return d->ring_size;
+	return d->cls && d->cls->cdev == HVSIM_CDEV_FCOPY ? UIO_FCOPY_RING : UIO_DEFAULT_RING;
+}
+
+int hvsim_sysfs_uio_minor(const struct hvsim_world *w, const struct hvsim_device *d)
+{
+	int minor = 0;
+
+	if (!is_uio(d))
+		return -ENODEV;
+	/* build_vmbus() numbers them in device order. */
+	for (size_t i = 0; i < w->n_devices; i++) {
+		if (w->devices[i] == d)
+			return minor;
+		if (is_uio(w->devices[i]))
+			minor++;
+	}
+	return -ENODEV;
+}
+
+int hvsim_sysfs_ring_path(const struct hvsim_device *d, char *buf, size_t size)
+{
+	char guid[HV_GUID_STRING_MAX];
+	struct hv_guid g;
+	int n;
+
+	memcpy(g.b, d->instance_guid, 16);
+	hv_guid_to_string(&g, guid);
+	n = snprintf(buf, size, HVSIM_SYSFS_VMBUS_ROOT "/%s/channels/%u/ring", guid, d->channels[0].relid);
+	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+/* rm -r of dirfd/name (name itself included). */
+static int remove_tree(int dirfd, const char *name)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct dirent *de;
+	DIR *dir;
+	int r = 0;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return -errno;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fcntl(fd, F_DUPFD_CLOEXEC, 3));
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		r = remove_tree(fd, de->d_name);
+		if (r < 0)
+			break;
+	}
+	closedir(dir);
+	if (r < 0)
+		return r;
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int hvsim_sysfs_remove_device(int rootfd, const struct hvsim_world *w, const struct hvsim_device *d)
+{
+	char guid[HV_GUID_STRING_MAX], path[PATH_MAX];
+	struct hv_guid g;
+	int minor = hvsim_sysfs_uio_minor(w, d);
+
+	memcpy(g.b, d->instance_guid, 16);
+	hv_guid_to_string(&g, guid);
+	if (minor >= 0) {
+		FMT(path, "class/uio/uio%d", minor);
+		if (unlinkat(rootfd, path, 0) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	if (d->driver) {
+		FMT(path, "bus/vmbus/drivers/%s/%s", d->driver, guid);
+		if (unlinkat(rootfd, path, 0) < 0 && errno != ENOENT)
+			return -errno;
+	}
+	FMT(path, "bus/vmbus/devices/%s", guid);
+	if (unlinkat(rootfd, path, 0) < 0 && errno != ENOENT)
+		return -errno;
+	FMT(path, HVSIM_SYSFS_VMBUS_ROOT "/%s", guid);
+	return remove_tree(rootfd, path);
+}
+
+int hvsim_sysfs_add_device(int rootfd, const struct hvsim_world *w, const struct hvsim_device *d)
+{
+	int minor = hvsim_sysfs_uio_minor(w, d);
+	unsigned next = minor >= 0 ? (unsigned)minor : 0;
+
+	return build_device(rootfd, d, 0, &next, w);
 }

@@ -14,6 +14,9 @@
  */
 #pragma once
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "world.h"
 
 /* The VMBus root, relative to /sys. */
@@ -21,3 +24,16 @@
 
 /* Build the whole tree under rootfd.  -errno on the first failure. */
 int hvsim_sysfs_build(int rootfd, const struct hvsim_world *w);
+
+/* uio_hv_generic devices (PROTOCOL.md §8): bytes per direction of the
+ * ring (the world's ring_size, else 20 KiB for fcopy and 2 MiB for the
+ * rest), the N of uioN (-ENODEV: not bound to uio), and the ring file
+ * relative to /sys. */
+uint32_t hvsim_sysfs_uio_ring_size(const struct hvsim_device *d);
+int hvsim_sysfs_uio_minor(const struct hvsim_world *w, const struct hvsim_device *d);
+int hvsim_sysfs_ring_path(const struct hvsim_device *d, char *buf, size_t size);
+
+/* Rescind and re-offer of one device: its directory and every link to it
+ * go, or are built again as at the start. */
+int hvsim_sysfs_remove_device(int rootfd, const struct hvsim_world *w, const struct hvsim_device *d);
+int hvsim_sysfs_add_device(int rootfd, const struct hvsim_world *w, const struct hvsim_device *d);

@@ -7,9 +7,11 @@
  *   [cpus]    count, online
  *   [numa]    nodeN = cpulist
  *   [kernel]  kvp_timeout, vss_timeout, vss_freeze_timeout, fcopy_timeout,
- *             device_delay (seconds, decimals allowed)
+ *             device_delay (seconds, decimals allowed), uio_mask_on_interrupt
  *   [device NAME]  class, instance, relid, cpu, monitor_id, subchannels,
- *             driver, remove
+ *             driver, ring_size (uio_hv_generic only), remove
+ *   [root], [filesystem NAME]  a root of the world's own and its test
+ *             file systems (vss-spec.c)
  *
  * Parsing fills a world in two passes: keys are applied as they come (a
  * device section of the same name as one in the base world edits it), and
@@ -27,6 +29,7 @@
 #include <strings.h>
 
 #include "base/hvutil.h"
+#include "vss-world.h"
 #include "world.h"
 
 /* ---- the INI reader ------------------------------------------------------- */
@@ -230,6 +233,32 @@ static int apply_numa(struct parser *p, const char *key, const char *v)
 	return 0;
 }
 
+/* The uio_hv_generic keys: [kernel] uio_mask_on_interrupt, [device]
+ * ring_size (bytes per direction, K/M suffixes, whole 4 KiB pages). */
+static int apply_uio_key(struct parser *p, const char *key, const char *v)
+{
+	unsigned long n;
+	const char *end;
+
+	if (!p->dev) {
+		if (parse_bool(v, &p->w->kernel.uio_mask_on_interrupt) < 0)
+			return perr(p, key, -EINVAL, "'%s' is not a boolean", v);
+		return 0;
+	}
+	if (hvsim_parse_uint(v, &end, 16UL * 1024 * 1024, &n) < 0)
+		return perr(p, key, -EINVAL, "'%s' is not a ring size (e.g. 16K, 20K, 2M)", v);
+	if (strcasecmp(end, "k") == 0 || strcasecmp(end, "kib") == 0)
+		n *= 1024;
+	else if (strcasecmp(end, "m") == 0 || strcasecmp(end, "mib") == 0)
+		n *= 1024 * 1024;
+	else if (*end)
+		return perr(p, key, -EINVAL, "'%s' is not a ring size (e.g. 16K, 20K, 2M)", v);
+	if (n < 8192 || n > 16UL * 1024 * 1024 || n % 4096)
+		return perr(p, key, -EINVAL, "'%s': a ring is whole 4 KiB pages, 8K to 16M per direction", v);
+	p->dev->ring_size = (uint32_t)n;
+	return 0;
+}
+
 static int apply_kernel(struct parser *p, const char *key, const char *v)
 {
 	static const struct {
@@ -243,6 +272,8 @@ static int apply_kernel(struct parser *p, const char *key, const char *v)
 		{ "device_delay", offsetof(struct hvsim_kernel_config, cdev_delay_ms) },
 	};
 
+	if (strcmp(key, "uio_mask_on_interrupt") == 0)
+		return apply_uio_key(p, key, v);
 	for (size_t i = 0; i < ELEMENTSOF(timeouts); i++) {
 		uint64_t ms;
 
@@ -342,6 +373,8 @@ static int apply_device(struct parser *p, const char *key, const char *v)
 	}
 	if (strcmp(key, "subchannels") == 0)
 		return parse_subchannels(p, key, v);
+	if (strcmp(key, "ring_size") == 0)
+		return apply_uio_key(p, key, v);
 	if (strcmp(key, "driver") == 0) {
 		char *s = NULL;
 
@@ -388,6 +421,44 @@ static int open_device_section(struct parser *p, const char *name)
 	return 0;
 }
 
+/* [root] and [filesystem NAME]: vss-spec.c. */
+static int vss_section(struct parser *p)
+{
+	_cleanup_free_ char *msg = NULL;
+	int r;
+
+	r = hvsim_vss_spec_section(&p->w->vss, p->section, p->line, &msg);
+	if (r < 0)
+		return perr(p, NULL, r, "%s", msg ? msg : hv_strerror(r));
+	return 0;
+}
+
+static int vss_apply(struct parser *p, const char *key, const char *v)
+{
+	_cleanup_free_ char *msg = NULL;
+	int r;
+
+	r = hvsim_vss_spec_apply(p->w->vss, p->section, key, v, &msg);
+	if (r < 0)
+		return perr(p, key, r, "%s", msg ? msg : hv_strerror(r));
+	return 0;
+}
+
+static int vss_validate(struct parser *p)
+{
+	struct hvsim_vss_spec_error e;
+	int r;
+
+	r = hvsim_vss_spec_validate(p->w->vss, &e);
+	if (r < 0) {
+		snprintf(p->section, sizeof(p->section), "%.*s", (int)sizeof(p->section) - 1, e.section);
+		p->line = e.line;
+		r = perr(p, e.key, r, "%s", e.msg ? e.msg : hv_strerror(r));
+		free(e.msg);
+	}
+	return r;
+}
+
 static int apply(struct parser *p, const char *key, const char *v)
 {
 	if (strcmp(p->section, "world") == 0)
@@ -398,6 +469,8 @@ static int apply(struct parser *p, const char *key, const char *v)
 		return apply_numa(p, key, v);
 	if (strcmp(p->section, "kernel") == 0)
 		return apply_kernel(p, key, v);
+	if (hvsim_vss_spec_is_section(p->section))
+		return vss_apply(p, key, v);
 	if (p->dev) {
 		if (strcmp(key, "remove") == 0) {
 			bool b;
@@ -537,6 +610,8 @@ static int validate(struct parser *p)
 			return perr(p, "driver", -EINVAL,
 				    "'%s' cannot drive a util device (hv_utils, uio_hv_generic or none)",
 				    d->driver);
+		if (d->ring_size && (!d->driver || strcmp(d->driver, "uio_hv_generic") != 0))
+			return perr(p, "ring_size", -EINVAL, "only a device bound to uio_hv_generic has a ring file");
 		if (d->cls && d->cls->cdev != _HVSIM_CDEV_INVALID) {
 			for (size_t j = 0; j < i; j++)
 				if (hvsim_device_cdev(w->devices[j]) != _HVSIM_CDEV_INVALID &&
@@ -634,6 +709,12 @@ static int load_text(const char *text, const char *name, struct hvsim_world **re
 					break;
 				continue;
 			}
+			if (hvsim_vss_spec_is_section(p.section)) {
+				r = vss_section(&p);
+				if (r < 0)
+					break;
+				continue;
+			}
 			if (strcmp(p.section, "world") != 0 && strcmp(p.section, "cpus") != 0 &&
 			    strcmp(p.section, "numa") != 0 && strcmp(p.section, "kernel") != 0) {
 				r = perr(&p, NULL, -EINVAL, "unknown section");
@@ -671,6 +752,8 @@ static int load_text(const char *text, const char *name, struct hvsim_world **re
 		p.section[0] = '\0';
 		r = validate(&p);
 	}
+	if (r >= 0)
+		r = vss_validate(&p);
 	if (r < 0) {
 		if (ret_error) {
 			*ret_error = p.error;

@@ -14,6 +14,7 @@
 #include "base/hvutil.h"
 #include "proto/guid.h"
 #include "proto/vmbus-class.h"
+#include "vss-world.h"
 #include "world.h"
 
 /* ---- classes ---------------------------------------------------------- */
@@ -270,6 +271,7 @@ struct hvsim_world *hvsim_world_free(struct hvsim_world *w)
 		return NULL;
 	for (size_t i = 0; i < w->n_devices; i++)
 		device_free(w->devices[i]);
+	hvsim_vss_spec_free(w->vss);
 	free(w->name);
 	free(w->source);
 	free(w);

@@ -91,6 +91,7 @@ struct hvsim_device {
 	struct hvsim_channel channels[HVSIM_MAX_CHANNELS]; /* [0] = primary */
 	size_t n_channels;
 	unsigned line;              /* where the world file declared it */
+	uint32_t ring_size;         /* uio_hv_generic: bytes per direction, 0 = the kernel's default */
 };
 
 /* The char device kind this device provides in the world, or _HVSIM_CDEV_INVALID
@@ -105,7 +106,10 @@ struct hvsim_kernel_config {
 	uint64_t vss_freeze_timeout_ms; /* 900 s */
 	uint64_t fcopy_timeout_ms;      /* 30 s */
 	uint64_t cdev_delay_ms;         /* the char devices appear this late (§4) */
+	bool uio_mask_on_interrupt;     /* uio_hv_generic before b15b7d2a1b09 (§8) */
 };
+
+struct hvsim_vss_spec;
 
 struct hvsim_world {
 	char *name;
@@ -118,6 +122,7 @@ struct hvsim_world {
 	struct hvsim_kernel_config kernel;
 	struct hvsim_device *devices[HVSIM_MAX_DEVICES];
 	size_t n_devices;
+	struct hvsim_vss_spec *vss; /* [root] and [filesystem] sections (vss-world.h), NULL if none */
 };
 
 struct hvsim_world *hvsim_world_free(struct hvsim_world *w);

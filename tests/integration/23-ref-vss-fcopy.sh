@@ -22,24 +22,24 @@ hv_tmpdir
 hvsim_start
 
 # --- VSS ---------------------------------------------------------------------------------
-rc=0; out=$(hvsim_host vss thaw) || rc=$?
+rc=0; out=$(hvsim_vss_status thaw) || rc=$?
 hv_assert_eq "HV_E_FAIL 1" "$out $rc" "THAW without a daemon"
 hv_assert_eq 1 "$(hvsim_field vss no_daemon_failures)" "failed as 'userspace is not registered yet'"
-hv_assert_eq HV_S_OK "$(hvsim_host vss get-dm-info)" "GET_DM_INFO without a daemon (the kernel answers)"
+hv_assert_eq HV_S_OK "$(hvsim_vss_status get-dm-info)" "GET_DM_INFO without a daemon (the kernel answers)"
 # hv_snapshot.c's poll wrapper marks the service READY after any request
 # the kernel answers itself, daemon or not; a THAW then fails when it
 # cannot be handed over instead.
 hv_assert_eq READY "$(hvsim_field vss state)" "READY without a daemon after GET_DM_INFO"
-rc=0; out=$(hvsim_host vss thaw) || rc=$?
+rc=0; out=$(hvsim_vss_status thaw) || rc=$?
 hv_assert_eq "HV_E_FAIL 1" "$out $rc" "THAW without a daemon, service READY"
 hv_assert_eq 1 "$(hvsim_field vss send_failures)" "failed as 'cannot send to the daemon'"
 
 hvsim_bg_in /usr/sbin/hv_vss_daemon -n
 vss=$HV_LAST_PID
 hvsim_host wait-registered vss --timeout 20 || hv_fail "hv_vss_daemon did not register"
-hv_assert_eq HV_S_OK "$(hvsim_host vss hot-backup)" "HOT_BACKUP"
-hv_assert_eq HV_S_OK "$(hvsim_host vss thaw)" "THAW (nothing frozen: EINVAL from FITHAW is success)"
-hv_assert_eq HV_S_OK "$(hvsim_host vss get-dm-info)" "GET_DM_INFO"
+hv_assert_eq HV_S_OK "$(hvsim_vss_status hot-backup)" "HOT_BACKUP"
+hv_assert_eq HV_S_OK "$(hvsim_vss_status thaw)" "THAW (nothing frozen: EINVAL from FITHAW is success)"
+hv_assert_eq HV_S_OK "$(hvsim_vss_status get-dm-info)" "GET_DM_INFO"
 hv_assert_eq 3 "$(hvsim_field vss to_daemon)" "the daemon read the registration answer, HOT_BACKUP, THAW"
 rc=0; out=$(hvsim_host vss freeze 2>&1) || rc=$?
 hv_assert_eq 3 "$rc" "FREEZE refused"

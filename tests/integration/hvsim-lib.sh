@@ -32,8 +32,10 @@ hvsim_start() {
 }
 
 hvsim_host() { "$HVSIM" host --control "$T/ctl" "$@"; }
-hvsim_in() { nsenter -t "$HVSIM_PID" -m -- "$@"; }
-hvsim_bg_in() { hv_bg nsenter -t "$HVSIM_PID" -m -- "$@"; }
+# In a world with a root of its own the world is the command's namespace
+# ($HVSIM_NS_PID, set by hvsim_vss_world), not hvsim's.
+hvsim_in() { nsenter -t "${HVSIM_NS_PID:-$HVSIM_PID}" -m -- "$@"; }
+hvsim_bg_in() { hv_bg nsenter -t "${HVSIM_NS_PID:-$HVSIM_PID}" -m -- "$@"; }
 
 hvsim_field() { # device field
 	hvsim_host --json status | tr -d ' \n' |
@@ -63,4 +65,74 @@ expect() { # expected-stdout expected-exit what host-args...
 	out=$(hvsim_host "$@") || rc=$?
 	hv_assert_eq "$want" "$out" "$what (output)"
 	hv_assert_eq "$want_rc" "$rc" "$what (exit status)"
+}
+
+# --- VSS worlds: a root of their own, test file systems on zram and loop
+# devices (hvsim(1), VSS WORLDS) --------------------------------------------
+#   hvsim_need_vss               skip unless zram, mkfs.{ext4,xfs,btrfs}, python3
+#   hvsim_vss_world FILE [RUN-OPTION...]  hvsim_start with --world FILE; sets
+#                                $HVSIM_NS_PID, the command in the world's root,
+#                                which hvsim_in and hvsim_bg_in then enter
+#   hvsim_fs_path NAME           where file system NAME is mounted outside the world
+#   hvsim_fs_dev NAME            its device (/dev/zramN, /dev/loopN)
+#   hvsim_frozen PATH            "frozen" or "thawed", asked with FIFREEZE from
+#                                outside: EBUSY is frozen; a freeze that works is
+#                                undone at once.  Not for a loop file system whose
+#                                image lives on a frozen one (that FIFREEZE waits)
+#   hvsim_vss_status ARGS...     the status word of `hvsim host vss ARGS`, with
+#                                hvsim's exit status
+
+hvsim_need_vss() {
+	hvsim_need
+	[ -w /sys/class/zram-control/hot_add ] || hv_skip "no zram devices (modprobe zram)"
+	[ -c /dev/loop-control ] || hv_skip "no /dev/loop-control"
+	hv_need_prog mkfs.ext4 "e2fsprogs"
+	hv_need_prog mkfs.xfs "xfsprogs, scripts/deps"
+	hv_need_prog mkfs.btrfs "btrfs-progs, scripts/deps"
+	hv_need_prog python3
+}
+
+hvsim_vss_world() {
+	local world=$1
+	shift
+	hvsim_start --world "$world" "$@"
+	HVSIM_NS_PID=$(hvsim_host --json fs | python3 -c 'import json, sys; print(json.load(sys.stdin)["world_pid"])')
+	[ -n "$HVSIM_NS_PID" ] && [ "$HVSIM_NS_PID" -gt 0 ] || hv_fail "no world pid"
+}
+
+hvsim_fs_field() { # name field
+	hvsim_host --json fs | python3 -c '
+import json, sys
+for f in json.load(sys.stdin)["filesystems"]:
+    if f["name"] == sys.argv[1]:
+        print(f[sys.argv[2]])
+        break
+else:
+    sys.exit(1)' "$1" "$2"
+}
+hvsim_fs_path() { hvsim_fs_field "$1" outside; }
+hvsim_fs_dev() { hvsim_fs_field "$1" device; }
+
+hvsim_frozen() {
+	python3 - "$1" <<'PY'
+import errno, fcntl, os, sys
+FIFREEZE, FITHAW = 0xC0045877, 0xC0045878
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
+try:
+    fcntl.ioctl(fd, FIFREEZE, 0)
+except OSError as e:
+    if e.errno != errno.EBUSY:
+        raise
+    print("frozen")
+else:
+    fcntl.ioctl(fd, FITHAW, 0)
+    print("thawed")
+PY
+}
+
+hvsim_vss_status() {
+	local out rc=0
+	out=$(hvsim_host vss "$@") || rc=$?
+	echo "${out%% *}"
+	return $rc
 }
