@@ -58,6 +58,20 @@ static void on_reply(struct hv_vss_freezer *f, const uint8_t *msg, size_t size, 
 	}
 }
 
+static int vssd_status_extra(struct hv_daemon *d, json_object *extra);
+
+/* hvctl vss status and last must see a freeze or thaw at once, not after
+ * the skeleton's batching second; the file is in /run (tmpfs, never
+ * frozen), so writing it while frozen is safe. */
+static void write_status_now(struct hv_daemon *d)
+{
+	json_object *extra = json_object_new_object();
+
+	if (extra && vssd_status_extra(d, extra) == 0)
+		(void)hv_daemon_write_status_file(d, extra);
+	json_object_put(extra);
+}
+
 static void on_changed(struct hv_vss_freezer *f, void *userdata)
 {
 	struct vssd *v = userdata;
@@ -70,7 +84,7 @@ static void on_changed(struct hv_vss_freezer *f, void *userdata)
 	else
 		(void)hv_daemon_status(v->daemon, "%s", s == HV_VSS_FREEZER_IDLE ? "Idle" :
 						       s == HV_VSS_FREEZER_FREEZING ? "Freezing" : "Thawing");
-	hv_daemon_touch_status(v->daemon);
+	write_status_now(v->daemon);
 }
 
 static int on_message(struct hv_chardev *c, void *msg, size_t size, void *userdata)
@@ -124,20 +138,13 @@ static int vssd_start(struct hv_daemon *d)
 	return hv_daemon_chardev_start(d, vssd.chardev, 0, &vssd.attached);
 }
 
-static int vssd_status_extra(struct hv_daemon *d, json_object *extra);
-
 static void vssd_stop(struct hv_daemon *d)
 {
-	json_object *extra;
-
 	/* Thaw (and run the thaw hooks) while the device is still ours. */
 	if (vssd.freezer) {
 		hv_vss_freezer_shutdown(vssd.freezer);
 		/* The skeleton wrote its last status before this: say idle. */
-		extra = json_object_new_object();
-		if (extra && vssd_status_extra(d, extra) == 0)
-			(void)hv_daemon_write_status_file(d, extra);
-		json_object_put(extra);
+		write_status_now(d);
 	}
 	vssd.attached = hv_daemon_chardev_free(vssd.attached);
 	vssd.chardev = hv_chardev_free(vssd.chardev);

@@ -659,13 +659,13 @@ static void freeze_filesystems(struct hv_vss_freezer *f)
 	(void)tl_add(f, "plan", count, NULL, "ok");
 
 	if (plan->n_freeze > 0 && !f->no_guardian) {
+		char pid[32] = "";
+
 		r = hv_vss_guardian_start(&f->ff, &f->guardian);
-		ev = tl_add(f, "guardian", NULL, NULL, r < 0 ? "failed" : "ok");
+		if (r >= 0)
+			snprintf(pid, sizeof(pid), "pid %d", (int)hv_vss_guardian_get_pid(f->guardian));
+		ev = tl_add(f, "guardian", NULL, r >= 0 ? pid : NULL, r < 0 ? "failed" : "ok");
 		tl_set_error(ev, r);
-		if (ev && r >= 0) {
-			ev->status = hv_vss_guardian_get_pid(f->guardian);
-			ev->has_status = true;
-		}
 		if (r < 0) {
 			hv_vss_plan_free(plan);
 			if (asprintf(&why, "cannot start the guardian: %s", strerror(-r)) < 0)

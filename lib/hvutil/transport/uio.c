@@ -355,7 +355,7 @@ int hv_uio_open(const struct hv_path *p, const struct hv_uio_device *dev, struct
 	_cleanup_free_ char *node = NULL;
 	_cleanup_close_ int ringfd = -EBADF;
 	size_t half;
-	off_t file_size;
+	off_t file_size = 0;
 	void *m;
 	int k;
 
