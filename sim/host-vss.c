@@ -274,7 +274,11 @@ static void backup_reply(struct hvsim_host *h, struct hvsim_host_job *j, const s
 			 uint64_t elapsed_ns, uint64_t now)
 {
 	struct hvsim_vss_backup *b = j->vss.backup;
-	bool ok = rep->status == HV_S_OK;
+	/* The host takes any success HRESULT (severity bit clear) as success,
+	 * as SUCCEEDED() does: a guest that keeps the HOT_BACKUP op byte in
+	 * its reply (PROTOCOL.md §6.2, §11 item 13) answers 0x00000002 with
+	 * the NO_AUTO_RECOVERY flag, and the backup goes on. */
+	bool ok = (rep->status & UINT32_C(0x80000000)) == 0;
 
 	json_object_array_add(b->steps, answer_new(j, rep, elapsed_ns));
 	if (!ok)

@@ -541,7 +541,9 @@ int hvsim_host_submit(struct hvsim_host *h, json_object *req, int fd, uint64_t n
 		hv_safe_close(fd);
 		return hvsim_req_fail(ret_error, "out of memory");
 	}
-	if (hvsim_req_str(req, "op") && strcmp(hvsim_req_str(req, "op"), "raw") == 0)
+	/* "raw" with hex bytes is a whole payload; "vss raw CODE" (a "code",
+	 * no "hex") is the service's own request with that operation byte. */
+	if (hvsim_req_str(req, "op") && strcmp(hvsim_req_str(req, "op"), "raw") == 0 && hvsim_req_str(req, "hex"))
 		r = raw_parse(j, req, ret_error);
 	else
 		r = services[kind]->parse(j, req, &fd, ret_error);

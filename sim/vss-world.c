@@ -631,6 +631,42 @@ static int build_mounts(struct hvsim_vss_world *vw)
 	return r;
 }
 
+/*
+ * A loop device's backing_file in sysfs is the image's path from the root
+ * of the mount namespace where it was opened: the machine's, where the
+ * image lives under <state>/fs/NAME.  On a real guest losetup and the
+ * daemon share one file system layout, so that path leads to the image;
+ * here a symlink at that path in the world's root, to the file system's
+ * mount point in the world, does the same (no mount is added).  A path
+ * that cannot be made is only a debug note: loop detection still works,
+ * the backing file system is then unknown to a daemon that asks.
+ */
+static int link_loop_backings(struct hvsim_vss_world *vw)
+{
+	for (size_t i = 0; i < vw->n_fs; i++) {
+		const struct vss_fs *f = &vw->fs[i], *b;
+		_cleanup_free_ char *real = NULL, *link = NULL, *dir = NULL;
+		int r;
+
+		if (!f->spec->backing || !(b = find_made(vw, f->spec->backing)) || !b->outside)
+			continue;
+		real = realpath(b->outside, NULL);
+		if (!real)
+			return -errno;
+		link = in_root(vw, real);
+		dir = strdup(real);
+		if (!link || !dir)
+			return -ENOMEM;
+		*strrchr(dir, '/') = '\0';
+		r = *dir ? mkdir_in_root(vw, dir, 0755) : 0;
+		if (r >= 0 && symlink(b->spec->mountpoint, link) < 0 && errno != EEXIST)
+			r = -errno;
+		if (r < 0)
+			hv_log_debug_errno(r, "no link from %s to %s in the world: %m", real, b->spec->mountpoint);
+	}
+	return 0;
+}
+
 int hvsim_vss_world_build(struct hvsim_vss_world *vw, const struct hvsim_world *w, const char **ret_vmbus_dir)
 {
 	_cleanup_free_ char *proc = NULL;
@@ -668,6 +704,9 @@ int hvsim_vss_world_build(struct hvsim_vss_world *vw, const struct hvsim_world *
 	if (r < 0)
 		return r;
 	r = build_mounts(vw);
+	if (r < 0)
+		return r;
+	r = link_loop_backings(vw);
 	if (r < 0)
 		return r;
 	if (pipe2(vw->ready, O_CLOEXEC) < 0)

@@ -30,6 +30,7 @@ struct vssd {
 	struct hv_vss_freezer *freezer;
 	struct hv_chardev *chardev;
 	struct hv_daemon_chardev *attached;
+	sd_event_source *status_source; /* a status file write due */
 };
 
 static struct vssd vssd;
@@ -67,9 +68,37 @@ static void write_status_now(struct hv_daemon *d)
 {
 	json_object *extra = json_object_new_object();
 
+	vssd.status_source = sd_event_source_disable_unref(vssd.status_source);
 	if (extra && vssd_status_extra(d, extra) == 0)
 		(void)hv_daemon_write_status_file(d, extra);
 	json_object_put(extra);
+}
+
+static int on_status_due(sd_event_source *s, void *userdata)
+{
+	struct vssd *v = userdata;
+
+	(void)s;
+	write_status_now(v->daemon);
+	return 0;
+}
+
+/* "At once" is right after the answer: the write (the whole timeline
+ * serialised, fsync, rename) goes from an idle-priority defer source, which
+ * the loop dispatches after the answer's, and changes in one pass make one
+ * write. */
+static void write_status_soon(struct vssd *v)
+{
+	sd_event *e = hv_daemon_get_event(v->daemon);
+	int r;
+
+	if (v->status_source)
+		return;
+	r = e ? sd_event_add_defer(e, &v->status_source, on_status_due, v) : -ESTALE;
+	if (r >= 0)
+		r = sd_event_source_set_priority(v->status_source, SD_EVENT_PRIORITY_IDLE);
+	if (r < 0)
+		write_status_now(v->daemon);
 }
 
 static void on_changed(struct hv_vss_freezer *f, void *userdata)
@@ -84,7 +113,7 @@ static void on_changed(struct hv_vss_freezer *f, void *userdata)
 	else
 		(void)hv_daemon_status(v->daemon, "%s", s == HV_VSS_FREEZER_IDLE ? "Idle" :
 						       s == HV_VSS_FREEZER_FREEZING ? "Freezing" : "Thawing");
-	write_status_now(v->daemon);
+	write_status_soon(v);
 }
 
 static int on_message(struct hv_chardev *c, void *msg, size_t size, void *userdata)
@@ -146,6 +175,7 @@ static void vssd_stop(struct hv_daemon *d)
 		/* The skeleton wrote its last status before this: say idle. */
 		write_status_now(d);
 	}
+	vssd.status_source = sd_event_source_disable_unref(vssd.status_source);
 	vssd.attached = hv_daemon_chardev_free(vssd.attached);
 	vssd.chardev = hv_chardev_free(vssd.chardev);
 	vssd.freezer = hv_vss_freezer_free(vssd.freezer);

@@ -6,9 +6,14 @@
  * FITHAW are called in line, in the order of the plan.
  *
  * Invariants:
- *  - anything frozen <=> f->n_frozen > 0 <=> the log is buffered;
+ *  - anything frozen <=> f->n_frozen > 0 => the log is buffered;
  *  - the guardian exists from before the first FIFREEZE until every held
  *    descriptor was thawed;
+ *  - after a thaw, the guardian's release (which waits for it to exit) and
+ *    the log's flush wait for the answer: they run from an idle-priority
+ *    defer source (retire()), which the loop dispatches after the answer's,
+ *    so the host is not kept waiting for them; anything that needs them
+ *    done (a new freeze, stop, free) calls retire() first;
  *  - at most one answer per kernel request: awaiting_reply is set when a
  *    request arrives and cleared by answer() or when the request is
  *    superseded; the answer itself leaves from a defer source, so the
@@ -146,6 +151,8 @@ struct hv_vss_freezer {
 	struct frozen_fs *frozen;
 	size_t n_frozen;
 	struct hv_vss_guardian *guardian;
+	struct hv_vss_guardian *retiring; /* thawed, released by retire() */
+	sd_event_source *retire_source;
 	sd_event_source *auto_thaw;
 	uint64_t auto_thaw_at; /* CLOCK_REALTIME usec, 0 when not armed */
 	bool auto_thawed;      /* the last freeze ended by the timer */
@@ -393,9 +400,47 @@ static void auto_thaw_disarm(struct hv_vss_freezer *f)
 	f->auto_thaw_at = 0;
 }
 
+/* The guardian of a freeze that was thawed goes, and the log may reach the
+ * journal again: once the answer is out (see the invariants above). */
+static void retire(struct hv_vss_freezer *f)
+{
+	f->retire_source = sd_event_source_disable_unref(f->retire_source);
+	if (f->retiring) {
+		int r = hv_vss_guardian_release(f->retiring);
+
+		f->retiring = NULL;
+		if (r < 0)
+			hv_log_debug_errno(r, "The guardian could not be told to stand down: %m");
+	}
+	if (f->n_frozen == 0)
+		hv_log_buffer_flush();
+}
+
+static int on_retire(sd_event_source *s, void *userdata)
+{
+	(void)s;
+	retire(userdata);
+	return 0;
+}
+
+static void retire_later(struct hv_vss_freezer *f)
+{
+	int r;
+
+	if (f->retire_source)
+		return;
+	r = sd_event_add_defer(f->event, &f->retire_source, on_retire, f);
+	if (r >= 0)
+		r = sd_event_source_set_priority(f->retire_source, SD_EVENT_PRIORITY_IDLE);
+	if (r < 0)
+		/* No loop (stopping): now. */
+		retire(f);
+}
+
 /* Thaw every held file system, last frozen first, carrying on past
- * failures; then release the guardian and flush the log.  Returns the
- * number that failed to thaw; *ret_error the first error. */
+ * failures; the guardian's release and the log's flush follow the answer
+ * (retire_later()).  Returns the number that failed to thaw; *ret_error
+ * the first error. */
 static unsigned thaw_all(struct hv_vss_freezer *f, int *ret_error)
 {
 	unsigned failed = 0;
@@ -427,18 +472,17 @@ static unsigned thaw_all(struct hv_vss_freezer *f, int *ret_error)
 	}
 	f->n_frozen = 0;
 	if (f->guardian) {
-		int r = hv_vss_guardian_release(f->guardian);
-
-		f->guardian = NULL;
-		if (r < 0)
-			hv_log_debug_errno(r, "The guardian could not be told to stand down: %m");
+		if (f->retiring)
+			retire(f);
+		f->retiring = TAKE_PTR(f->guardian);
 	}
 	if (f->last && f->last->frozen_mono && !f->last->frozen_done) {
 		f->last->frozen_usec = now_usec(CLOCK_MONOTONIC) - f->last->frozen_mono;
 		f->last->frozen_done = true;
 	}
-	/* Only now may the log reach the journal again. */
-	hv_log_buffer_flush();
+	/* Nothing is frozen: the log may reach the journal again, right
+	 * after the answer. */
+	retire_later(f);
 	if (ret_error)
 		*ret_error = first;
 	return failed;
@@ -640,6 +684,8 @@ static void freeze_filesystems(struct hv_vss_freezer *f)
 	char count[64];
 	int r;
 
+	/* The last thaw's guardian and log first, if the loop has not yet. */
+	retire(f);
 	if (refuse_real_freeze(f)) {
 		freeze_failed(f, "the path context has a root prefix (HV_SYSROOT): real file systems are never "
 				 "frozen for a fixture tree");
@@ -991,6 +1037,8 @@ void hv_vss_freezer_shutdown(struct hv_vss_freezer *f)
 
 		(void)tl_add(f, "stop", NULL, NULL, "thaw");
 		failed = thaw_all(f, &error);
+		/* No answer to wait for: the guardian goes, the log flows. */
+		retire(f);
 		tl_outcome(f, "stopped");
 		if (failed)
 			hv_log_err_errno(error, "Stopping: thawed %zu file system(s), %u failed: %m", n - failed,
@@ -1011,6 +1059,7 @@ void hv_vss_freezer_shutdown(struct hv_vss_freezer *f)
 	f->hooks = NULL;
 	f->n_hooks = f->n_hooks_frozen = f->hook_next = 0;
 	auto_thaw_disarm(f);
+	retire(f);
 	set_state(f, HV_VSS_FREEZER_IDLE, "stop");
 }
 
@@ -1145,6 +1194,7 @@ struct hv_vss_freezer *hv_vss_freezer_free(struct hv_vss_freezer *f)
 		(void)thaw_all(f, NULL);
 	if (f->guardian)
 		(void)hv_vss_guardian_release(f->guardian);
+	retire(f);
 	auto_thaw_disarm(f);
 	sd_event_source_disable_unref(f->reply_source);
 	free(f->frozen);
