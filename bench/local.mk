@@ -17,4 +17,5 @@ bench_fcopy_null_responder_CFLAGS = $(AM_CFLAGS) $(HV_DEP_CFLAGS)
 bench_fcopy_null_responder_LDADD = daemons/common/libhvdaemon.la $(HV_PROG_LIBS)
 
 dist_noinst_SCRIPTS += bench/fcopy
+
 dist_noinst_SCRIPTS += bench/vss

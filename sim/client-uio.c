@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,61 +15,6 @@
 #include "client-uio.h"
 #include "client.h"
 #include "control.h"
-
-static int usage(const char *fmt, ...) _printf_(1, 2);
-
-static int usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("hvsim host: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs(" (see hvsim host --help)\n", stderr);
-	return HVSIM_EXIT_USAGE;
-}
-
-static const char *get_str(json_object *o, const char *k)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, k, &v))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static const char *get_txt(json_object *o, const char *k)
-{
-	const char *s = get_str(o, k);
-
-	return s ? s : "-";
-}
-
-static int64_t get_num(json_object *o, const char *k)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, k, &v))
-		return -1;
-	return json_object_get_int64(v);
-}
-
-static double get_dbl(json_object *o, const char *k)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, k, &v))
-		return 0;
-	return json_object_get_double(v);
-}
-
-static bool get_flag(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
-}
 
 /* ---- fcopy send ----------------------------------------------------------------- */
 
@@ -82,11 +26,11 @@ int hvsim_client_fcopy_send_request(char **pos, int n_pos, int64_t flags, int64_
 	size_t dlen;
 
 	if (n_pos != 4)
-		return usage("fcopy send needs LOCALFILE GUESTPATH");
+		return hvsim_client_usage("fcopy send needs LOCALFILE GUESTPATH");
 	local = pos[2];
 	guest = pos[3];
 	if (guest[0] != '/')
-		return usage("fcopy send: the guest path '%s' is not absolute", guest);
+		return hvsim_client_usage("fcopy send: the guest path '%s' is not absolute", guest);
 	slash = strrchr(guest, '/');
 	name = slash[1] ? slash + 1 : NULL;
 	if (!name) {
@@ -94,13 +38,13 @@ int hvsim_client_fcopy_send_request(char **pos, int n_pos, int64_t flags, int64_
 		name = strrchr(local, '/');
 		name = name ? name + 1 : local;
 		if (!*name)
-			return usage("fcopy send: '%s' has no file name", local);
+			return hvsim_client_usage("fcopy send: '%s' has no file name", local);
 	}
 	/* The directory without its trailing '/', except for the root. */
 	dlen = (size_t)(slash - guest);
 	dir = strndup(guest, dlen ? dlen : 1);
 	if (!dir)
-		return usage("out of memory");
+		return hvsim_client_usage("out of memory");
 	*pass_fd = open(local, O_RDONLY | O_CLOEXEC);
 	if (*pass_fd < 0) {
 		fprintf(stderr, "hvsim host: %s: %s\n", local, strerror(errno));
@@ -123,13 +67,14 @@ static bool print_replies(json_object *reply, FILE *out)
 	json_object_object_get_ex(reply, "replies", &runs);
 	for (size_t i = 0; runs && i < json_object_array_length(runs); i++) {
 		json_object *r = json_object_array_get_idx(runs, i);
-		int64_t count = get_num(r, "count");
+		int64_t count = hvsim_client_num(r, "count");
 
 		if (count > 1)
-			fprintf(out, "%s x%" PRId64 ": %s\n", get_txt(r, "op"), count, get_txt(r, "status"));
+			fprintf(out, "%s x%" PRId64 ": %s\n", hvsim_client_txt(r, "op"), count,
+				hvsim_client_txt(r, "status"));
 		else
-			fprintf(out, "%s: %s\n", get_txt(r, "op"), get_txt(r, "status"));
-		if (get_num(r, "status_code") != 0)
+			fprintf(out, "%s: %s\n", hvsim_client_txt(r, "op"), hvsim_client_txt(r, "status"));
+		if (hvsim_client_num(r, "status_code") != 0)
 			all_ok = false;
 	}
 	return all_ok;
@@ -137,9 +82,9 @@ static bool print_replies(json_object *reply, FILE *out)
 
 static void print_totals(json_object *reply, FILE *out)
 {
-	fprintf(out, "%" PRId64 " of %" PRId64 " bytes in %.3f s: %.2f MiB/s%s\n", get_num(reply, "bytes"),
-		get_num(reply, "size"), get_dbl(reply, "elapsed_s"), get_dbl(reply, "mib_per_s"),
-		get_flag(reply, "cancelled") ? " (cancelled)" : "");
+	fprintf(out, "%" PRId64 " of %" PRId64 " bytes in %.3f s: %.2f MiB/s%s\n", hvsim_client_num(reply, "bytes"),
+		hvsim_client_num(reply, "size"), hvsim_client_dbl(reply, "elapsed_s"),
+		hvsim_client_dbl(reply, "mib_per_s"), hvsim_client_flag(reply, "cancelled") ? " (cancelled)" : "");
 }
 
 int hvsim_client_print_send(json_object *reply)
@@ -147,15 +92,15 @@ int hvsim_client_print_send(json_object *reply)
 	bool ok = print_replies(reply, stdout);
 
 	print_totals(reply, stdout);
-	return ok && get_num(reply, "status_code") == 0 ? 0 : HVSIM_EXIT_FAILURE_STATUS;
+	return ok && hvsim_client_num(reply, "status_code") == 0 ? 0 : HVSIM_EXIT_FAILURE_STATUS;
 }
 
 void hvsim_client_print_send_failure(json_object *reply)
 {
-	if (!get_str(reply, "stage"))
+	if (!hvsim_client_str(reply, "stage"))
 		return;
 	print_replies(reply, stderr);
-	fprintf(stderr, "failed at %s: ", get_txt(reply, "stage"));
+	fprintf(stderr, "failed at %s: ", hvsim_client_txt(reply, "stage"));
 	print_totals(reply, stderr);
 }
 
@@ -164,7 +109,7 @@ void hvsim_client_print_send_failure(json_object *reply)
 int hvsim_client_device_request(const char *cmd, char **pos, int n_pos, json_object *req)
 {
 	if (n_pos != 2)
-		return usage("%s needs a device (its world name, e.g. fcopy, or uioN)", cmd);
+		return hvsim_client_usage("%s needs a device (its world name, e.g. fcopy, or uioN)", cmd);
 	json_object_object_add(req, "cmd", json_object_new_string(cmd));
 	json_object_object_add(req, "device", json_object_new_string(pos[1]));
 	return 0;
@@ -172,8 +117,8 @@ int hvsim_client_device_request(const char *cmd, char **pos, int n_pos, json_obj
 
 void hvsim_client_print_device_reply(const char *cmd, json_object *reply)
 {
-	printf("%s %s: %s\n", get_txt(reply, "device"), strcmp(cmd, "rescind") == 0 ? "rescinded" : "offered",
-	       get_flag(reply, "present") ? get_txt(reply, "node") : "gone");
+	printf("%s %s: %s\n", hvsim_client_txt(reply, "device"), strcmp(cmd, "rescind") == 0 ? "rescinded" : "offered",
+	       hvsim_client_flag(reply, "present") ? hvsim_client_txt(reply, "node") : "gone");
 }
 
 /* ---- status ------------------------------------------------------------------------ */
@@ -181,8 +126,8 @@ void hvsim_client_print_device_reply(const char *cmd, json_object *reply)
 static void print_ring(const char *name, json_object *r)
 {
 	printf(" %s w %" PRId64 " r %" PRId64 " mask %" PRId64 " pending %" PRId64 ";", name,
-	       get_num(r, "write_index"), get_num(r, "read_index"), get_num(r, "interrupt_mask"),
-	       get_num(r, "pending_send_sz"));
+	       hvsim_client_num(r, "write_index"), hvsim_client_num(r, "read_index"),
+	       hvsim_client_num(r, "interrupt_mask"), hvsim_client_num(r, "pending_send_sz"));
 }
 
 void hvsim_client_print_uio_status(json_object *reply)
@@ -194,22 +139,23 @@ void hvsim_client_print_uio_status(json_object *reply)
 	for (size_t i = 0; i < json_object_array_length(devs); i++) {
 		json_object *d = json_object_array_get_idx(devs, i), *tx = NULL, *rx = NULL;
 
-		printf("%-6s %-19s uio_hv_generic, ", get_txt(d, "device"), get_txt(d, "node"));
-		if (!get_flag(d, "present"))
+		printf("%-6s %-19s uio_hv_generic, ", hvsim_client_txt(d, "device"), hvsim_client_txt(d, "node"));
+		if (!hvsim_client_flag(d, "present"))
 			printf("rescinded");
-		else if (get_flag(d, "open"))
-			printf("open (%" PRId64 " files)", get_num(d, "open_files"));
+		else if (hvsim_client_flag(d, "open"))
+			printf("open (%" PRId64 " files)", hvsim_client_num(d, "open_files"));
 		else
 			printf("closed");
-		printf(", ring %" PRId64 " bytes x 2, events %" PRId64 "\n", get_num(d, "ring_size"),
-		       get_num(d, "event_count"));
-		if (get_str(d, "negotiation")) {
-			printf("       negotiation %s", get_txt(d, "negotiation"));
-			if (get_str(d, "host_service_version"))
-				printf(" (framework %s, service %s)", get_txt(d, "host_framework_version"),
-				       get_txt(d, "host_service_version"));
+		printf(", ring %" PRId64 " bytes x 2, events %" PRId64 "\n", hvsim_client_num(d, "ring_size"),
+		       hvsim_client_num(d, "event_count"));
+		if (hvsim_client_str(d, "negotiation")) {
+			printf("       negotiation %s", hvsim_client_txt(d, "negotiation"));
+			if (hvsim_client_str(d, "host_service_version"))
+				printf(" (framework %s, service %s)", hvsim_client_txt(d, "host_framework_version"),
+				       hvsim_client_txt(d, "host_service_version"));
 			printf("; host requests %" PRId64 ", answers %" PRId64 ", timeouts %" PRId64 "\n",
-			       get_num(d, "host_requests"), get_num(d, "host_answers"), get_num(d, "ring_timeouts"));
+			       hvsim_client_num(d, "host_requests"), hvsim_client_num(d, "host_answers"),
+			       hvsim_client_num(d, "ring_timeouts"));
 		}
 		printf("      ");
 		if (json_object_object_get_ex(d, "tx", &tx) && json_object_object_get_ex(d, "rx", &rx)) {
@@ -218,9 +164,10 @@ void hvsim_client_print_uio_status(json_object *reply)
 		}
 		printf(" opens %" PRId64 ", unmasks %" PRId64 ", masks %" PRId64 ", interrupts %" PRId64
 		       ", bad reads %" PRId64 ", bad writes %" PRId64 ", EIO %" PRId64 "\n",
-		       get_num(d, "opens"), get_num(d, "unmasks"), get_num(d, "masks"), get_num(d, "interrupts"),
-		       get_num(d, "bad_reads"), get_num(d, "bad_writes"), get_num(d, "eio"));
-		if (get_str(d, "ring_error"))
-			printf("       ring error: %s\n", get_txt(d, "ring_error"));
+		       hvsim_client_num(d, "opens"), hvsim_client_num(d, "unmasks"), hvsim_client_num(d, "masks"),
+		       hvsim_client_num(d, "interrupts"), hvsim_client_num(d, "bad_reads"),
+		       hvsim_client_num(d, "bad_writes"), hvsim_client_num(d, "eio"));
+		if (hvsim_client_str(d, "ring_error"))
+			printf("       ring error: %s\n", hvsim_client_txt(d, "ring_error"));
 	}
 }

@@ -11,53 +11,16 @@
 #include "client-vss.h"
 #include "client.h"
 
-static const char *get_str(json_object *o, const char *k)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, k, &v))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static const char *get_txt(json_object *o, const char *k)
-{
-	const char *s = get_str(o, k);
-
-	return s ? s : "-";
-}
-
-static int64_t get_num(json_object *o, const char *k)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, k, &v))
-		return -1;
-	return json_object_get_int64(v);
-}
-
-static bool get_flag(json_object *o, const char *k)
-{
-	json_object *v;
-
-	return o && json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
-}
-
 static double ms(json_object *o, const char *k)
 {
-	return (double)get_num(o, k) / 1000.0;
+	return (double)hvsim_client_num(o, k) / 1000.0;
 }
 
 /* "HV_S_OK (0x00000000), flags 0, 0.412 ms" */
 static void print_status_line(json_object *o)
 {
-	printf("%s (0x%08" PRIx32 "), flags %" PRId64 ", %.3f ms\n", get_txt(o, "status"),
-	       (uint32_t)get_num(o, "status_code"), get_num(o, "flags"), ms(o, "elapsed_us"));
-}
-
-static bool ok_status(json_object *o)
-{
-	return get_str(o, "status") && get_num(o, "status_code") == 0;
+	printf("%s (0x%08" PRIx32 "), flags %" PRId64 ", %.3f ms\n", hvsim_client_txt(o, "status"),
+	       (uint32_t)hvsim_client_num(o, "status_code"), hvsim_client_num(o, "flags"), ms(o, "elapsed_us"));
 }
 
 static int print_backup(json_object *reply)
@@ -68,23 +31,23 @@ static int print_backup(json_object *reply)
 	for (size_t i = 0; steps && i < json_object_array_length(steps); i++) {
 		json_object *s = json_object_array_get_idx(steps, i);
 
-		printf("%-12s ", get_txt(s, "op"));
-		if (get_str(s, "error"))
-			printf("error: %s\n", get_str(s, "error"));
-		else if (strcmp(get_txt(s, "op"), "hold") == 0 && get_str(s, "until_file"))
-			printf("%.3f ms, until %s: %s\n", ms(s, "elapsed_us"), get_str(s, "until_file"),
-			       get_flag(s, "file_seen") ? "it appeared" : "it did not appear in time");
-		else if (strcmp(get_txt(s, "op"), "hold") == 0)
+		printf("%-12s ", hvsim_client_txt(s, "op"));
+		if (hvsim_client_str(s, "error"))
+			printf("error: %s\n", hvsim_client_str(s, "error"));
+		else if (strcmp(hvsim_client_txt(s, "op"), "hold") == 0 && hvsim_client_str(s, "until_file"))
+			printf("%.3f ms, until %s: %s\n", ms(s, "elapsed_us"), hvsim_client_str(s, "until_file"),
+			       hvsim_client_flag(s, "file_seen") ? "it appeared" : "it did not appear in time");
+		else if (strcmp(hvsim_client_txt(s, "op"), "hold") == 0)
 			printf("%.3f ms\n", ms(s, "elapsed_us"));
 		else
 			print_status_line(s);
 	}
-	printf("%-12s %s (0x%08" PRIx32 ") in %.3f ms", "backup", get_txt(reply, "status"),
-	       (uint32_t)get_num(reply, "status_code"), ms(reply, "elapsed_us"));
-	if (get_num(reply, "frozen_us") >= 0)
+	printf("%-12s %s (0x%08" PRIx32 ") in %.3f ms", "backup", hvsim_client_txt(reply, "status"),
+	       (uint32_t)hvsim_client_num(reply, "status_code"), ms(reply, "elapsed_us"));
+	if (hvsim_client_num(reply, "frozen_us") >= 0)
 		printf(", frozen for %.3f ms", ms(reply, "frozen_us"));
 	printf("\n");
-	return ok_status(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
+	return hvsim_client_status_ok(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
 }
 
 int hvsim_client_print_vss(json_object *reply)
@@ -92,15 +55,15 @@ int hvsim_client_print_vss(json_object *reply)
 	if (json_object_object_get_ex(reply, "steps", NULL))
 		return print_backup(reply);
 	print_status_line(reply);
-	return ok_status(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
+	return hvsim_client_status_ok(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
 }
 
 static void print_fs_line(json_object *f, const char *indent)
 {
 	json_object *binds = NULL;
 
-	printf("%s%-10s %-6s %-12s %-20s %s\n", indent, get_txt(f, "name"), get_txt(f, "type"), get_txt(f, "device"),
-	       get_txt(f, "mountpoint"), get_txt(f, "outside"));
+	printf("%s%-10s %-6s %-12s %-20s %s\n", indent, hvsim_client_txt(f, "name"), hvsim_client_txt(f, "type"),
+	       hvsim_client_txt(f, "device"), hvsim_client_txt(f, "mountpoint"), hvsim_client_txt(f, "outside"));
 	json_object_object_get_ex(f, "binds", &binds);
 	for (size_t i = 0; binds && i < json_object_array_length(binds); i++)
 		printf("%s%-10s %-6s %-12s %-20s (bind)\n", indent, "", "", "",
@@ -121,7 +84,7 @@ static void print_fs_list(json_object *vw, const char *indent)
 
 void hvsim_client_print_fs(json_object *reply)
 {
-	if (!get_flag(reply, "own_root")) {
+	if (!hvsim_client_flag(reply, "own_root")) {
 		printf("this world shares the machine's root: no test file systems\n");
 		return;
 	}
@@ -132,9 +95,9 @@ void hvsim_client_print_vss_status(json_object *reply)
 {
 	json_object *vw = NULL;
 
-	if (!json_object_object_get_ex(reply, "vss_world", &vw) || !get_flag(vw, "own_root"))
+	if (!json_object_object_get_ex(reply, "vss_world", &vw) || !hvsim_client_flag(vw, "own_root"))
 		return;
-	printf("root of its own: %s (the command, pid %" PRId64 ", sees it as /)\n", get_txt(vw, "root"),
-	       get_num(vw, "world_pid"));
+	printf("root of its own: %s (the command, pid %" PRId64 ", sees it as /)\n", hvsim_client_txt(vw, "root"),
+	       hvsim_client_num(vw, "world_pid"));
 	print_fs_list(vw, "  ");
 }

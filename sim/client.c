@@ -53,9 +53,7 @@ struct args {
 	int n_pos;
 };
 
-static int usage_error(const char *fmt, ...) _printf_(1, 2);
-
-static int usage_error(const char *fmt, ...)
+int hvsim_client_usage(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -170,7 +168,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 
 			a->timeout = strtod(optarg, &end);
 			if (*end || end == optarg || !(a->timeout >= 0) || a->timeout > 1e6)
-				return usage_error("--timeout: '%s' is not a number of seconds", optarg);
+				return hvsim_client_usage("--timeout: '%s' is not a number of seconds", optarg);
 			break;
 		}
 		case OPT_POOL:
@@ -179,39 +177,39 @@ static int parse_args(int argc, char **argv, struct args *a)
 			else if (hv_kvp_pool_from_string(optarg) >= 0)
 				a->pool = hv_kvp_pool_from_string(optarg);
 			else
-				return usage_error("--pool: '%s' is not 0-255 or a pool name", optarg);
+				return hvsim_client_usage("--pool: '%s' is not 0-255 or a pool name", optarg);
 			break;
 		case OPT_TYPE:
 			a->type = optarg;
 			break;
 		case OPT_INDEX:
 			if (parse_int(optarg, 0, UINT32_MAX, &a->index) < 0)
-				return usage_error("--index: '%s' is not 0-4294967295", optarg);
+				return hvsim_client_usage("--index: '%s' is not 0-4294967295", optarg);
 			break;
 		case OPT_SIZE:
 			if (parse_int(optarg, 0, INT64_MAX, &a->size) < 0)
-				return usage_error("--size: '%s' is not a size", optarg);
+				return hvsim_client_usage("--size: '%s' is not a size", optarg);
 			break;
 		case OPT_OFFSET:
 			if (parse_int(optarg, 0, INT64_MAX, &a->offset) < 0)
-				return usage_error("--offset: '%s' is not an offset", optarg);
+				return hvsim_client_usage("--offset: '%s' is not an offset", optarg);
 			break;
 		case OPT_FLAGS:
 			if (parse_int(optarg, 0, UINT32_MAX, &a->flags) < 0)
-				return usage_error("--flags: '%s' is not a number", optarg);
+				return hvsim_client_usage("--flags: '%s' is not a number", optarg);
 			break;
 		case OPT_FORCE:
 			/* Gone: a FREEZE goes only into a world whose mount
 			 * table hvsim has checked (vss-world.h). */
-			return usage_error("--force is no more: vss freeze needs a world with a root of its own "
+			return hvsim_client_usage("--force is no more: vss freeze needs a world with a root of its own "
 					   "([root] own = yes, hvsim(1) VSS WORLDS)");
 		case OPT_HOLD:
 			if (parse_int(optarg, 0, 3600 * 1000, &a->hold_ms) < 0)
-				return usage_error("--hold: '%s' is not 0-3600000 milliseconds", optarg);
+				return hvsim_client_usage("--hold: '%s' is not 0-3600000 milliseconds", optarg);
 			break;
 		case OPT_HOLD_FILE:
 			if (optarg[0] != '/')
-				return usage_error("--hold-until-file: '%s' is not an absolute path", optarg);
+				return hvsim_client_usage("--hold-until-file: '%s' is not an absolute path", optarg);
 			a->hold_file = optarg;
 			break;
 		case OPT_OVERWRITE:
@@ -229,7 +227,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 			else if (strcmp(optarg, "ipv6") == 0)
 				a->family = 2;
 			else if (parse_int(optarg, 0, 255, &a->family) < 0)
-				return usage_error("--family: '%s' is not ipv4, ipv6 or 0-255", optarg);
+				return hvsim_client_usage("--family: '%s' is not ipv4, ipv6 or 0-255", optarg);
 			break;
 		case OPT_IP:
 			a->ip = optarg;
@@ -248,18 +246,18 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_KEYS:
 			if (parse_int(optarg, 0, 10000000, &a->keys) < 0)
-				return usage_error("--keys: '%s' is not 0-10000000", optarg);
+				return hvsim_client_usage("--keys: '%s' is not 0-10000000", optarg);
 			break;
 		case OPT_COUNT:
 			if (parse_int(optarg, 0, 10000000, &a->count) < 0)
-				return usage_error("--count: '%s' is not 0-10000000", optarg);
+				return hvsim_client_usage("--count: '%s' is not 0-10000000", optarg);
 			break;
 		case OPT_SECONDS: {
 			char *end;
 
 			a->seconds = strtod(optarg, &end);
 			if (*end || end == optarg || !(a->seconds >= 0) || a->seconds > 86400)
-				return usage_error("--seconds: '%s' is not a number of seconds", optarg);
+				return hvsim_client_usage("--seconds: '%s' is not a number of seconds", optarg);
 			break;
 		}
 		case OPT_NO_PREPARE:
@@ -267,7 +265,8 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case OPT_CANCEL_AFTER:
 			if (parse_int(optarg, 0, INT32_MAX, &a->cancel_after) < 0)
-				return usage_error("--cancel-after: '%s' is not a number of WRITE fragments", optarg);
+				return hvsim_client_usage("--cancel-after: '%s' is not a number of WRITE fragments",
+							  optarg);
 			break;
 		case 'h':
 			help();
@@ -409,7 +408,7 @@ static int read_reply(int sock, int timeout_ms, json_object **ret)
 
 /* ---- printing ------------------------------------------------------------------ */
 
-static const char *str(json_object *o, const char *k)
+const char *hvsim_client_str(json_object *o, const char *k)
 {
 	json_object *v;
 
@@ -418,15 +417,14 @@ static const char *str(json_object *o, const char *k)
 	return json_object_get_string(v);
 }
 
-/* For printing: never NULL. */
-static const char *txt(json_object *o, const char *k)
+const char *hvsim_client_txt(json_object *o, const char *k)
 {
-	const char *s = str(o, k);
+	const char *s = hvsim_client_str(o, k);
 
 	return s ? s : "-";
 }
 
-static int64_t num(json_object *o, const char *k)
+int64_t hvsim_client_num(json_object *o, const char *k)
 {
 	json_object *v;
 
@@ -435,11 +433,25 @@ static int64_t num(json_object *o, const char *k)
 	return json_object_get_int64(v);
 }
 
-static bool flag(json_object *o, const char *k)
+double hvsim_client_dbl(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!o || !json_object_object_get_ex(o, k, &v))
+		return -1;
+	return json_object_get_double(v);
+}
+
+bool hvsim_client_flag(json_object *o, const char *k)
 {
 	json_object *v;
 
 	return o && json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+}
+
+bool hvsim_client_status_ok(json_object *reply)
+{
+	return hvsim_client_num(reply, "status_code") == 0 && hvsim_client_str(reply, "status");
 }
 
 static void print_status(json_object *reply)
@@ -449,99 +461,90 @@ static void print_status(json_object *reply)
 	json_object_object_get_ex(reply, "world", &w);
 	json_object_object_get_ex(reply, "devices", &devs);
 	printf("world: %s (%s): %" PRId64 " CPUs, %" PRId64 " NUMA node(s), %" PRId64 " VMBus devices\n",
-	       txt(w, "name"), txt(w, "source"), num(w, "cpus"), num(w, "numa_nodes"), num(w, "vmbus_devices"));
-	printf("state directory: %s\n", txt(w, "state_dir"));
+	       hvsim_client_txt(w, "name"), hvsim_client_txt(w, "source"), hvsim_client_num(w, "cpus"),
+	       hvsim_client_num(w, "numa_nodes"), hvsim_client_num(w, "vmbus_devices"));
+	printf("state directory: %s\n", hvsim_client_txt(w, "state_dir"));
 	for (size_t i = 0; devs && i < json_object_array_length(devs); i++) {
 		json_object *d = json_object_array_get_idx(devs, i);
 
-		if (!flag(d, "present")) {
-			printf("%-6s %-19s absent (%s)\n", txt(d, "device"), txt(d, "node"), txt(d, "why_absent"));
+		if (!hvsim_client_flag(d, "present")) {
+			printf("%-6s %-19s absent (%s)\n", hvsim_client_txt(d, "device"), hvsim_client_txt(d, "node"),
+			       hvsim_client_txt(d, "why_absent"));
 			continue;
 		}
-		printf("%-6s %-19s ", txt(d, "device"), txt(d, "node"));
-		if (flag(d, "open"))
-			printf("open (pid %" PRId64 "), ", num(d, "opener_pid"));
+		printf("%-6s %-19s ", hvsim_client_txt(d, "device"), hvsim_client_txt(d, "node"));
+		if (hvsim_client_flag(d, "open"))
+			printf("open (pid %" PRId64 "), ", hvsim_client_num(d, "opener_pid"));
 		else
 			printf("closed, ");
-		if (flag(d, "registered"))
-			printf("registered (%s), ", txt(d, "registered_as") ?: "?");
-		else if (str(d, "registered_as"))
-			printf("handshake %s in progress, ", txt(d, "registered_as"));
+		if (hvsim_client_flag(d, "registered"))
+			printf("registered (%s), ", hvsim_client_txt(d, "registered_as") ?: "?");
+		else if (hvsim_client_str(d, "registered_as"))
+			printf("handshake %s in progress, ", hvsim_client_txt(d, "registered_as"));
 		else
 			printf("not registered, ");
-		printf("state %s\n", txt(d, "state"));
-		printf("       negotiation %s", txt(d, "negotiation"));
-		if (str(d, "service_version"))
-			printf(" (framework %s, service %s)", txt(d, "framework_version"), txt(d, "service_version"));
-		printf("; host requests %" PRId64 ", answers %" PRId64 "; daemon read %" PRId64 ", wrote %" PRId64
-		       "\n",
-		       num(d, "host_requests"), num(d, "host_answers"), num(d, "to_daemon"), num(d, "from_daemon"));
+		printf("state %s\n", hvsim_client_txt(d, "state"));
+		printf("       negotiation %s", hvsim_client_txt(d, "negotiation"));
+		if (hvsim_client_str(d, "service_version"))
+			printf(" (framework %s, service %s)", hvsim_client_txt(d, "framework_version"),
+			       hvsim_client_txt(d, "service_version"));
+		printf("; host requests %" PRId64 ", answers %" PRId64 "; daemon read %" PRId64 ", wrote %" PRId64 "\n",
+		       hvsim_client_num(d, "host_requests"), hvsim_client_num(d, "host_answers"),
+		       hvsim_client_num(d, "to_daemon"), hvsim_client_num(d, "from_daemon"));
 		printf("       timeouts %" PRId64 ", failed by close %" PRId64 ", busy opens %" PRId64
 		       ", rejected writes %" PRId64 ", short reads %" PRId64 "\n",
-		       num(d, "timeouts"), num(d, "reset_failures"), num(d, "busy_opens"), num(d, "rejected_writes"),
-		       num(d, "short_reads"));
+		       hvsim_client_num(d, "timeouts"), hvsim_client_num(d, "reset_failures"),
+		       hvsim_client_num(d, "busy_opens"), hvsim_client_num(d, "rejected_writes"),
+		       hvsim_client_num(d, "short_reads"));
 	}
 	hvsim_client_print_uio_status(reply);
 	hvsim_client_print_vss_status(reply);
 }
 
-static bool status_ok(json_object *reply)
-{
-	return num(reply, "status_code") == 0 && str(reply, "status");
-}
-
 /* Prints a host operation's answer; returns the exit status. */
 static int print_answer(const char *cmd, const char *op, json_object *reply)
 {
-	const char *status = str(reply, "status");
+	const char *status = hvsim_client_str(reply, "status");
 
 	if (strcmp(cmd, "raw") == 0) {
-		printf("%s\n%s\n", status ? status : "-", txt(reply, "hex"));
-		return status_ok(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
+		printf("%s\n%s\n", status ? status : "-", hvsim_client_txt(reply, "hex"));
+		return hvsim_client_status_ok(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
 	}
 	if (strcmp(cmd, "vss") == 0)
 		return hvsim_client_print_vss(reply);
-	if (strcmp(cmd, "kvp") == 0 && strcmp(op, "enumerate") == 0 && json_object_object_get_ex(reply, "items", NULL)) {
+	if (strcmp(cmd, "kvp") == 0 && strcmp(op, "enumerate") == 0 &&
+	    json_object_object_get_ex(reply, "items", NULL)) {
 		json_object *items = NULL;
 
 		json_object_object_get_ex(reply, "items", &items);
 		for (size_t i = 0; items && i < json_object_array_length(items); i++) {
 			json_object *it = json_object_array_get_idx(items, i);
 
-			printf("%s=%s\n", str(it, "key"), str(it, "value"));
+			printf("%s=%s\n", hvsim_client_str(it, "key"), hvsim_client_str(it, "value"));
 		}
-		if ((uint32_t)num(reply, "status_code") == HV_S_CONT)
+		if ((uint32_t)hvsim_client_num(reply, "status_code") == HV_S_CONT)
 			return 0;
-		fprintf(stderr, "hvsim host: enumeration stopped at index %" PRId64 ": %s\n", num(reply, "end_index"),
-			status);
+		fprintf(stderr, "hvsim host: enumeration stopped at index %" PRId64 ": %s\n",
+			hvsim_client_num(reply, "end_index"), status);
 		return HVSIM_EXIT_FAILURE_STATUS;
 	}
 	printf("%s\n", status);
-	if (!status_ok(reply)) {
-		if (strcmp(cmd, "fcopy") == 0 && str(reply, "stage"))
+	if (!hvsim_client_status_ok(reply)) {
+		if (strcmp(cmd, "fcopy") == 0 && hvsim_client_str(reply, "stage"))
 			fprintf(stderr, "hvsim host: file copy failed at %s after %" PRId64 " bytes\n",
-				str(reply, "stage"), num(reply, "bytes"));
+				hvsim_client_str(reply, "stage"), hvsim_client_num(reply, "bytes"));
 		return HVSIM_EXIT_FAILURE_STATUS;
 	}
 	if (strcmp(cmd, "kvp") == 0 && (strcmp(op, "get") == 0 || strcmp(op, "enumerate") == 0))
-		printf("%s=%s\n", str(reply, "key"), str(reply, "value"));
+		printf("%s=%s\n", hvsim_client_str(reply, "key"), hvsim_client_str(reply, "value"));
 	if (strcmp(cmd, "kvp") == 0 && strcmp(op, "get-ip-info") == 0) {
 		static const char *const fields[] = { "adapter_id", "addr_family", "dhcp_enabled", "ip_addr",
 						      "sub_net", "gate_way", "dns_addr" };
 
 		for (size_t i = 0; i < ELEMENTSOF(fields); i++)
-			printf("%s=%s\n", fields[i], txt(reply, fields[i]));
+			printf("%s=%s\n", fields[i], hvsim_client_txt(reply, fields[i]));
 	}
 	return 0;
-}
-
-static double dbl(json_object *o, const char *k)
-{
-	json_object *v;
-
-	if (!o || !json_object_object_get_ex(o, k, &v))
-		return -1;
-	return json_object_get_double(v);
 }
 
 static bool is_fcopy_send(const struct args *a)
@@ -557,37 +560,42 @@ static bool is_bench(const struct args *a)
 /* A benchmark is good only if the guest did every request it was sent. */
 static int bench_exit(json_object *reply)
 {
-	return num(reply, "failures") == 0 && num(reply, "prepare_failures") <= 0 && num(reply, "undo_failures") <= 0
-		       ? 0
-		       : HVSIM_EXIT_FAILURE_STATUS;
+	bool all_done = hvsim_client_num(reply, "failures") == 0 && hvsim_client_num(reply, "prepare_failures") <= 0 &&
+			hvsim_client_num(reply, "undo_failures") <= 0;
+
+	return all_done ? 0 : HVSIM_EXIT_FAILURE_STATUS;
 }
 
 static void print_bench(json_object *reply)
 {
 	json_object *lat = NULL, *ans = NULL;
 
-	printf("kvp bench %s: pool %" PRId64 ", %" PRId64 " keys", txt(reply, "bench"), num(reply, "pool"),
-	       num(reply, "keys"));
-	if (flag(reply, "prepared"))
-		printf(" (set in %.3f s, %" PRId64 " failed)", dbl(reply, "prepare_s"), num(reply, "prepare_failures"));
-	printf("\n%" PRId64 " requests, %" PRId64 " failed", num(reply, "ops"), num(reply, "failures"));
-	if (num(reply, "failures") > 0)
-		printf(" (first: %s)", txt(reply, "status"));
-	if (num(reply, "undo_failures") > 0)
-		printf(", %" PRId64 " undoing DELETEs failed", num(reply, "undo_failures"));
-	printf("; %.3f s busy (%.3f s wall): %.1f ops/s\n", dbl(reply, "elapsed_s"), dbl(reply, "wall_s"),
-	       dbl(reply, "ops_per_s"));
-	if (strcmp(txt(reply, "bench"), "enumerate") == 0)
+	printf("kvp bench %s: pool %" PRId64 ", %" PRId64 " keys", hvsim_client_txt(reply, "bench"),
+	       hvsim_client_num(reply, "pool"), hvsim_client_num(reply, "keys"));
+	if (hvsim_client_flag(reply, "prepared"))
+		printf(" (set in %.3f s, %" PRId64 " failed)", hvsim_client_dbl(reply, "prepare_s"),
+		       hvsim_client_num(reply, "prepare_failures"));
+	printf("\n%" PRId64 " requests, %" PRId64 " failed", hvsim_client_num(reply, "ops"),
+	       hvsim_client_num(reply, "failures"));
+	if (hvsim_client_num(reply, "failures") > 0)
+		printf(" (first: %s)", hvsim_client_txt(reply, "status"));
+	if (hvsim_client_num(reply, "undo_failures") > 0)
+		printf(", %" PRId64 " undoing DELETEs failed", hvsim_client_num(reply, "undo_failures"));
+	printf("; %.3f s busy (%.3f s wall): %.1f ops/s\n", hvsim_client_dbl(reply, "elapsed_s"),
+	       hvsim_client_dbl(reply, "wall_s"), hvsim_client_dbl(reply, "ops_per_s"));
+	if (strcmp(hvsim_client_txt(reply, "bench"), "enumerate") == 0)
 		printf("%" PRId64 " records, %" PRId64 " whole walks: %.1f records/s, %.3f walks/s\n",
-		       num(reply, "records"), num(reply, "walks"), dbl(reply, "records_per_s"),
-		       dbl(reply, "walks_per_s"));
+		       hvsim_client_num(reply, "records"), hvsim_client_num(reply, "walks"),
+		       hvsim_client_dbl(reply, "records_per_s"), hvsim_client_dbl(reply, "walks_per_s"));
 	if (json_object_object_get_ex(reply, "answer", &ans))
 		printf("last answer: ip_addr=%s sub_net=%s gate_way=%s dns_addr=%s dhcp_enabled=%" PRId64 "\n",
-		       txt(ans, "ip_addr"), txt(ans, "sub_net"), txt(ans, "gate_way"), txt(ans, "dns_addr"),
-		       num(ans, "dhcp_enabled"));
+		       hvsim_client_txt(ans, "ip_addr"), hvsim_client_txt(ans, "sub_net"),
+		       hvsim_client_txt(ans, "gate_way"), hvsim_client_txt(ans, "dns_addr"),
+		       hvsim_client_num(ans, "dhcp_enabled"));
 	if (json_object_object_get_ex(reply, "latency_us", &lat))
-		printf("latency (us): p50 %.1f, p90 %.1f, p99 %.1f, max %.1f, mean %.1f\n", dbl(lat, "p50"),
-		       dbl(lat, "p90"), dbl(lat, "p99"), dbl(lat, "max"), dbl(lat, "mean"));
+		printf("latency (us): p50 %.1f, p90 %.1f, p99 %.1f, max %.1f, mean %.1f\n",
+		       hvsim_client_dbl(lat, "p50"), hvsim_client_dbl(lat, "p90"), hvsim_client_dbl(lat, "p99"),
+		       hvsim_client_dbl(lat, "max"), hvsim_client_dbl(lat, "mean"));
 	else
 		printf("latency: no successful request\n");
 }
@@ -608,8 +616,9 @@ static void put_int(json_object *o, const char *k, int64_t v)
 static int build_vss_backup(const struct args *a, const char *op, json_object *req)
 {
 	if (strcmp(op, "backup") != 0)
-		return a->hold_ms >= 0 || a->hold_file ? usage_error("--hold and --hold-until-file are for vss backup")
-						       : 0;
+		return a->hold_ms >= 0 || a->hold_file
+			       ? hvsim_client_usage("--hold and --hold-until-file are for vss backup")
+			       : 0;
 	if (a->hold_ms >= 0)
 		put_int(req, "hold_ms", a->hold_ms);
 	if (a->hold_file)
@@ -629,11 +638,11 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 	put_int(req, "v", HVSIM_CONTROL_VERSION);
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "ping") == 0 || strcmp(cmd, "fs") == 0) {
 		put_str(req, "cmd", cmd);
-		return a->n_pos == 1 ? 0 : usage_error("%s takes no arguments", cmd);
+		return a->n_pos == 1 ? 0 : hvsim_client_usage("%s takes no arguments", cmd);
 	}
 	if (strcmp(cmd, "wait-registered") == 0) {
 		if (a->n_pos != 2)
-			return usage_error("wait-registered needs a device: kvp, vss or fcopy");
+			return hvsim_client_usage("wait-registered needs a device: kvp, vss or fcopy");
 		put_str(req, "cmd", cmd);
 		put_str(req, "device", a->pos[1]);
 		put_int(req, "timeout_ms", a->timeout >= 0 ? (int64_t)(a->timeout * 1000) : 30000);
@@ -641,7 +650,7 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 	}
 	if (strcmp(cmd, "raw") == 0) {
 		if (a->n_pos != 3)
-			return usage_error("raw needs a device (kvp, vss, fcopy) and hex bytes");
+			return hvsim_client_usage("raw needs a device (kvp, vss, fcopy) and hex bytes");
 		put_str(req, "cmd", a->pos[1]);
 		put_str(req, "op", "raw");
 		put_str(req, "hex", a->pos[2]);
@@ -652,9 +661,9 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 	if (strcmp(cmd, "rescind") == 0 || strcmp(cmd, "offer") == 0)
 		return hvsim_client_device_request(cmd, a->pos, a->n_pos, req);
 	if (!op)
-		return usage_error("%s needs an operation", cmd);
+		return hvsim_client_usage("%s needs an operation", cmd);
 	if (a->cancel_after >= 0 && (strcmp(cmd, "fcopy") != 0 || strcmp(op, "send") != 0))
-		return usage_error("--cancel-after is an option of fcopy send");
+		return hvsim_client_usage("--cancel-after is an option of fcopy send");
 	put_str(req, "cmd", cmd);
 	put_str(req, "op", op);
 	if (a->timeout >= 0)
@@ -664,26 +673,27 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 		put_int(req, "pool", a->pool >= 0 ? a->pool : 0);
 		if (strcmp(op, "set") == 0) {
 			if (a->n_pos != 4)
-				return usage_error("kvp set needs KEY VALUE");
+				return hvsim_client_usage("kvp set needs KEY VALUE");
 			put_str(req, "key", a->pos[2]);
 			put_str(req, "value", a->pos[3]);
 			if (a->type)
 				put_str(req, "type", a->type);
 		} else if (strcmp(op, "get") == 0 || strcmp(op, "delete") == 0) {
 			if (a->n_pos != 3)
-				return usage_error("kvp %s needs KEY", op);
+				return hvsim_client_usage("kvp %s needs KEY", op);
 			put_str(req, "key", a->pos[2]);
 		} else if (strcmp(op, "enumerate") == 0) {
 			if (a->n_pos != 2)
-				return usage_error("kvp enumerate takes options only");
+				return hvsim_client_usage("kvp enumerate takes options only");
 			if (a->index >= 0)
 				put_int(req, "index", a->index);
 		} else if (strcmp(op, "bench") == 0) {
 			if (a->n_pos != 3)
-				return usage_error("kvp bench needs one of set, update, get, enumerate, get-ip-info");
+				return hvsim_client_usage("kvp bench needs one of set, update, get, enumerate, "
+							  "get-ip-info");
 			put_str(req, "bench", a->pos[2]);
 			if (strcmp(a->pos[2], "get-ip-info") == 0 && !a->adapter_id)
-				return usage_error("kvp bench get-ip-info needs --mac MAC");
+				return hvsim_client_usage("kvp bench get-ip-info needs --mac MAC");
 			if (a->keys >= 0)
 				put_int(req, "keys", a->keys);
 			if (a->count >= 0)
@@ -698,7 +708,8 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 				put_int(req, "addr_family", a->family);
 		} else if (strcmp(op, "get-ip-info") == 0 || strcmp(op, "set-ip-info") == 0) {
 			if (a->n_pos != 2 || !a->adapter_id)
-				return usage_error("kvp %s needs --mac MAC or --adapter-id ID (and options only)", op);
+				return hvsim_client_usage("kvp %s needs --mac MAC or --adapter-id ID "
+							  "(and options only)", op);
 			put_str(req, "adapter_id", a->adapter_id);
 			if (a->family >= 0)
 				put_int(req, "addr_family", a->family);
@@ -713,7 +724,7 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 			if (a->dhcp)
 				json_object_object_add(req, "dhcp_enabled", json_object_new_boolean(true));
 		} else {
-			return usage_error("unknown kvp operation '%s'", op);
+			return hvsim_client_usage("unknown kvp operation '%s'", op);
 		}
 		return 0;
 	}
@@ -722,10 +733,10 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 			int64_t code;
 
 			if (a->n_pos != 3 || parse_int(a->pos[2], 0, 255, &code) < 0)
-				return usage_error("vss raw needs an operation code 0-255");
+				return hvsim_client_usage("vss raw needs an operation code 0-255");
 			put_int(req, "code", code);
 		} else if (a->n_pos != 2) {
-			return usage_error("vss %s takes options only", op);
+			return hvsim_client_usage("vss %s takes options only", op);
 		}
 		if (a->size >= 0)
 			put_int(req, "size", a->size);
@@ -747,7 +758,7 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 			const char *name;
 
 			if (a->n_pos != 4 && a->n_pos != 5)
-				return usage_error("fcopy copy needs FILE DIR [NAME]");
+				return hvsim_client_usage("fcopy copy needs FILE DIR [NAME]");
 			*pass_fd = open(a->pos[2], O_RDONLY | O_CLOEXEC);
 			if (*pass_fd < 0) {
 				fprintf(stderr, "hvsim host: %s: %s\n", a->pos[2], strerror(errno));
@@ -759,20 +770,20 @@ static int build_request(const struct args *a, json_object *req, int *pass_fd)
 			put_str(req, "name", name);
 		} else if (strcmp(op, "start") == 0) {
 			if (a->n_pos != 4)
-				return usage_error("fcopy start needs DIR NAME");
+				return hvsim_client_usage("fcopy start needs DIR NAME");
 			put_str(req, "dir", a->pos[2]);
 			put_str(req, "name", a->pos[3]);
 		} else if (strcmp(op, "write") == 0) {
 			if (a->n_pos != 3 || a->offset < 0)
-				return usage_error("fcopy write needs --offset N DATA");
+				return hvsim_client_usage("fcopy write needs --offset N DATA");
 			put_int(req, "offset", a->offset);
 			put_str(req, "data", a->pos[2]);
 		} else if (strcmp(op, "complete") != 0 && strcmp(op, "cancel") != 0) {
-			return usage_error("unknown fcopy operation '%s'", op);
+			return hvsim_client_usage("unknown fcopy operation '%s'", op);
 		}
 		return 0;
 	}
-	return usage_error("unknown command '%s'", cmd);
+	return hvsim_client_usage("unknown command '%s'", cmd);
 }
 
 int hvsim_client_main(int argc, char **argv)
@@ -787,7 +798,7 @@ int hvsim_client_main(int argc, char **argv)
 	if (r != 0)
 		return r == 1 ? 0 : r;
 	if (a.n_pos < 1)
-		return usage_error("missing command");
+		return hvsim_client_usage("missing command");
 	req = json_object_new_object();
 	r = build_request(&a, req, &pass_fd);
 	if (r != 0)
@@ -841,9 +852,9 @@ int hvsim_client_main(int argc, char **argv)
 		printf("%s\n", json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PRETTY |
 									   JSON_C_TO_STRING_NOSLASHESCAPE));
 	}
-	if (!flag(reply, "ok")) {
+	if (!hvsim_client_flag(reply, "ok")) {
 		if (!a.json)
-			fprintf(stderr, "hvsim host: %s\n", str(reply, "error") ?: "request failed");
+			fprintf(stderr, "hvsim host: %s\n", hvsim_client_str(reply, "error") ?: "request failed");
 		if (!a.json && is_fcopy_send(&a))
 			hvsim_client_print_send_failure(reply);
 		r = HVSIM_EXIT_NO_ANSWER;
@@ -870,10 +881,12 @@ int hvsim_client_main(int argc, char **argv)
 			print_bench(reply);
 		r = bench_exit(reply);
 	} else if (a.json) {
-		r = status_ok(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
+		r = hvsim_client_status_ok(reply) ? 0 : HVSIM_EXIT_FAILURE_STATUS;
 		if (strcmp(a.pos[0], "kvp") == 0 && strcmp(a.pos[1], "enumerate") == 0 &&
 		    json_object_object_get_ex(reply, "items", NULL))
-			r = (uint32_t)num(reply, "status_code") == HV_S_CONT ? 0 : HVSIM_EXIT_FAILURE_STATUS;
+			r = (uint32_t)hvsim_client_num(reply, "status_code") == HV_S_CONT
+				    ? 0
+				    : HVSIM_EXIT_FAILURE_STATUS;
 	} else {
 		r = print_answer(a.pos[0], a.pos[1], reply);
 	}

@@ -12,6 +12,12 @@
  */
 #pragma once
 
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/macros.h"
+
 #define HVSIM_EXIT_FAILURE_STATUS 1
 #define HVSIM_EXIT_USAGE 2
 #define HVSIM_EXIT_NO_ANSWER 3
@@ -19,3 +25,21 @@
 
 /* argv[0] is "host". */
 int hvsim_client_main(int argc, char **argv);
+
+/*
+ * Shared by client.c and its client-*.c parts.  A usage error: "hvsim host:
+ * <message> (see hvsim host --help)" on stderr; returns HVSIM_EXIT_USAGE.
+ */
+int hvsim_client_usage(const char *fmt, ...) _printf_(1, 2);
+
+/*
+ * Fields of an answer; o may be NULL.  A missing field reads as NULL
+ * (str), "-" (txt, for printing: never NULL), -1 (num, dbl) or false (flag).
+ */
+const char *hvsim_client_str(json_object *o, const char *k);
+const char *hvsim_client_txt(json_object *o, const char *k);
+int64_t hvsim_client_num(json_object *o, const char *k);
+double hvsim_client_dbl(json_object *o, const char *k);
+bool hvsim_client_flag(json_object *o, const char *k);
+/* The guest answered HV_S_OK (status_code 0, with a status name). */
+bool hvsim_client_status_ok(json_object *reply);

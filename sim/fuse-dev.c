@@ -6,14 +6,10 @@
  * Every timeout is 0, so a node's appearance (the delay of §4) and
  * absence are seen at once.
  *
- * Blocked reads are kept per node in arrival order.  When a message
- * becomes pending they are retried in that order, as the kernel's woken
- * readers re-check their wait condition: the first one with a big enough
- * buffer takes the message, a too-small one gets EINVAL (the message
- * stays), the rest keep waiting.  A FUSE interrupt (a signal in the
- * reader) completes the read with EINTR; the answer is sent after
- * libfuse's interrupt callback returned, never from inside it (libfuse
- * may hold the request's lock there).
+ * Blocked reads are kept per node in a queue of fuse-common.h.  When a
+ * message becomes pending they are retried in arrival order: the first
+ * one with a big enough buffer takes the message, a too-small one gets
+ * EINVAL (the message stays), the rest keep waiting.
  */
 #define FUSE_USE_VERSION 34
 
@@ -26,24 +22,17 @@
 #include <sys/stat.h>
 
 #include "base/hvutil.h"
+#include "fuse-common.h"
 #include "fuse-dev.h"
 #include "util.h"
 
 #define INO_ROOT 1
 #define INO_FIRST_NODE 2
 
-struct reader {
-	struct reader *next;
-	fuse_req_t req;
-	size_t size;
-	bool interrupted;
-};
-
 struct node {
-	struct hvsim_fuse *fuse;
 	enum hvsim_cdev_kind kind;
 	struct hvsim_cdev *cdev;
-	struct reader *readers;
+	struct hvsim_fuse_queue readers;
 	struct fuse_pollhandle *ph;
 	pid_t opener;
 };
@@ -54,7 +43,6 @@ struct hvsim_fuse {
 	bool mounted;
 	uint64_t appear_at;
 	struct node nodes[_HVSIM_CDEV_MAX];
-	bool have_interrupts;
 };
 
 static struct node *node_of(struct hvsim_fuse *f, fuse_ino_t ino)
@@ -83,17 +71,14 @@ static void fill_attr(fuse_ino_t ino, struct stat *st)
 
 /* ---- reads --------------------------------------------------------------- */
 
-/* Try to satisfy one blocked read; true if it was answered. */
-static bool reader_try(struct node *n, struct reader *r)
+/* Try to satisfy one read of node n; true if it was answered. */
+static bool reader_try(const struct hvsim_fuse_reader *r, void *userdata)
 {
+	struct node *n = userdata;
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t len = hvsim_cdev_pending(n->cdev);
 	ssize_t got;
 
-	if (r->interrupted) {
-		fuse_reply_err(r->req, EINTR);
-		return true;
-	}
 	if (len == 0)
 		return false;
 	buf = malloc(len);
@@ -110,33 +95,6 @@ static bool reader_try(struct node *n, struct reader *r)
 	}
 	fuse_reply_buf(r->req, (const char *)buf, (size_t)got);
 	return true;
-}
-
-static void node_run_readers(struct node *n)
-{
-	struct reader **pp = &n->readers;
-
-	while (*pp) {
-		struct reader *r = *pp;
-
-		if (reader_try(n, r)) {
-			*pp = r->next;
-			free(r);
-		} else {
-			pp = &r->next;
-		}
-	}
-}
-
-static void on_interrupt(fuse_req_t req, void *data)
-{
-	struct node *n = data;
-
-	for (struct reader *r = n->readers; r; r = r->next)
-		if (r->req == req) {
-			r->interrupted = true;
-			n->fuse->have_interrupts = true;
-		}
 }
 
 static void notify_poll(struct node *n)
@@ -157,18 +115,12 @@ void hvsim_fuse_readable(struct hvsim_fuse *f, enum hvsim_cdev_kind k)
 	n = &f->nodes[k];
 	if (!n->cdev)
 		return;
-	node_run_readers(n);
+	hvsim_fuse_queue_run(&n->readers);
 	if (hvsim_cdev_pending(n->cdev))
 		notify_poll(n);
 }
 
 /* ---- low-level operations ---------------------------------------------------- */
-
-static void op_init(void *userdata, struct fuse_conn_info *conn)
-{
-	/* Nothing is cached or spliced: every byte goes through us. */
-	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
-}
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
@@ -287,28 +239,13 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, stru
 {
 	struct hvsim_fuse *f = fuse_req_userdata(req);
 	struct node *n = node_of(f, ino);
-	struct reader *r, **pp;
 
 	if (!n) {
 		fuse_reply_err(req, EBADF);
 		return;
 	}
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	r->req = req;
-	r->size = size;
-	if (reader_try(n, r)) {
-		free(r);
-		return;
-	}
 	/* Nothing pending: block, whatever O_NONBLOCK says (§4, §11.24). */
-	for (pp = &n->readers; *pp; pp = &(*pp)->next)
-		;
-	*pp = r;
-	fuse_req_interrupt_func(req, on_interrupt, n);
+	hvsim_fuse_queue_read(&n->readers, req, size, NULL, false);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -327,11 +264,6 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_err(req, (int)-r);
 	else
 		fuse_reply_write(req, (size_t)r);
-}
-
-static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	fuse_reply_err(req, 0);
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -375,14 +307,14 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, s
 }
 
 static const struct fuse_lowlevel_ops ops = {
-	.init = op_init,
+	.init = hvsim_fuse_op_init,
 	.lookup = op_lookup,
 	.getattr = op_getattr,
 	.readdir = op_readdir,
 	.open = op_open,
 	.read = op_read,
 	.write = op_write,
-	.flush = op_flush,
+	.flush = hvsim_fuse_op_flush,
 	.release = op_release,
 	.poll = op_poll,
 };
@@ -403,9 +335,9 @@ int hvsim_fuse_new(const char *mountpoint, struct hvsim_cdev *const cdevs[_HVSIM
 		return -ENOMEM;
 	f->appear_at = appear_at_ms;
 	for (int k = 0; k < _HVSIM_CDEV_MAX; k++) {
-		f->nodes[k].fuse = f;
 		f->nodes[k].kind = (enum hvsim_cdev_kind)k;
 		f->nodes[k].cdev = cdevs[k];
+		hvsim_fuse_queue_init(&f->nodes[k].readers, reader_try, &f->nodes[k]);
 	}
 	f->se = fuse_session_new(&args, &ops, sizeof(ops), f);
 	fuse_opt_free_args(&args);
@@ -438,13 +370,7 @@ struct hvsim_fuse *hvsim_fuse_free(struct hvsim_fuse *f)
 	for (int k = 0; k < _HVSIM_CDEV_MAX; k++) {
 		struct node *n = &f->nodes[k];
 
-		while (n->readers) {
-			struct reader *r = n->readers;
-
-			n->readers = r->next;
-			fuse_reply_err(r->req, EBADF);
-			free(r);
-		}
+		hvsim_fuse_queue_cancel(&n->readers, NULL, EBADF);
 		if (n->ph)
 			fuse_pollhandle_destroy(n->ph);
 	}
@@ -461,49 +387,17 @@ int hvsim_fuse_fd(const struct hvsim_fuse *f)
 	return fuse_session_fd(f->se);
 }
 
-static void flush_interrupts(struct hvsim_fuse *f)
+static void flush_interrupts(void *userdata)
 {
-	if (!f->have_interrupts)
-		return;
-	f->have_interrupts = false;
-	for (int k = 0; k < _HVSIM_CDEV_MAX; k++) {
-		struct reader **pp = &f->nodes[k].readers;
+	struct hvsim_fuse *f = userdata;
 
-		while (*pp) {
-			struct reader *r = *pp;
-
-			if (r->interrupted) {
-				fuse_reply_err(r->req, EINTR);
-				*pp = r->next;
-				free(r);
-			} else {
-				pp = &r->next;
-			}
-		}
-	}
+	for (int k = 0; k < _HVSIM_CDEV_MAX; k++)
+		hvsim_fuse_queue_flush_interrupts(&f->nodes[k].readers);
 }
 
 int hvsim_fuse_dispatch(struct hvsim_fuse *f)
 {
-	for (int i = 0; i < 64; i++) {
-		int r;
-
-		if (fuse_session_exited(f->se))
-			return -ENODEV;
-		r = fuse_session_receive_buf(f->se, &f->buf);
-		if (r == -EINTR)
-			continue;
-		if (r == -EAGAIN)
-			break;
-		if (r == 0)
-			return -ENODEV;
-		if (r < 0)
-			return r;
-		fuse_session_process_buf(f->se, &f->buf);
-		flush_interrupts(f);
-	}
-	flush_interrupts(f);
-	return 0;
+	return hvsim_fuse_session_dispatch(f->se, &f->buf, flush_interrupts, f);
 }
 
 pid_t hvsim_fuse_opener(const struct hvsim_fuse *f, enum hvsim_cdev_kind k)
@@ -515,11 +409,7 @@ pid_t hvsim_fuse_opener(const struct hvsim_fuse *f, enum hvsim_cdev_kind k)
 
 unsigned hvsim_fuse_waiting_readers(const struct hvsim_fuse *f, enum hvsim_cdev_kind k)
 {
-	unsigned n = 0;
-
 	if (!f || k < 0 || k >= _HVSIM_CDEV_MAX)
 		return 0;
-	for (const struct reader *r = f->nodes[k].readers; r; r = r->next)
-		n++;
-	return n;
+	return hvsim_fuse_queue_length(&f->nodes[k].readers);
 }

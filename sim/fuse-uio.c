@@ -9,10 +9,8 @@
  * descriptor as "/dev/fd/N"): a rescinded node is unmounted lazily while
  * its connection lives on for the files still open, and libfuse's own
  * unmount would close that connection (and could hit the node of the
- * next incarnation, mounted at the same path).  Blocked reads are kept
- * in arrival order and retried on every wakeup of the model; as in
- * fuse-dev.c, an interrupted read is answered after libfuse's interrupt
- * callback returned, never from inside it.
+ * next incarnation, mounted at the same path).  Blocked reads wait in a
+ * queue of fuse-common.h, retried on every wakeup of the model.
  */
 #define FUSE_USE_VERSION 34
 
@@ -28,20 +26,13 @@
 #include <unistd.h>
 
 #include "base/hvutil.h"
+#include "fuse-common.h"
 #include "fuse-uio.h"
 
 struct file {
 	struct file *next;
 	struct hvsim_uio_listener *listener;
 	struct fuse_pollhandle *ph;
-};
-
-struct reader {
-	struct reader *next;
-	fuse_req_t req;
-	struct file *file;
-	size_t size;
-	bool interrupted;
 };
 
 struct hvsim_fuse_uio {
@@ -51,8 +42,7 @@ struct hvsim_fuse_uio {
 	bool mounted;
 	struct hvsim_uio *uio;
 	struct file *files;
-	struct reader *readers;
-	bool have_interrupts;
+	struct hvsim_fuse_queue readers; /* reader->file is the struct file */
 };
 
 static void fill_attr(struct stat *st)
@@ -66,16 +56,14 @@ static void fill_attr(struct stat *st)
 /* ---- reads ------------------------------------------------------------------- */
 
 /* Try one read; true if it was answered. */
-static bool reader_try(struct hvsim_fuse_uio *f, struct reader *r)
+static bool reader_try(const struct hvsim_fuse_reader *r, void *userdata)
 {
+	struct hvsim_fuse_uio *f = userdata;
+	const struct file *fl = r->file;
 	int32_t count;
 	int n;
 
-	if (r->interrupted) {
-		fuse_reply_err(r->req, EINTR);
-		return true;
-	}
-	n = hvsim_uio_read(f->uio, r->file->listener, r->size, &count);
+	n = hvsim_uio_read(f->uio, fl->listener, r->size, &count);
 	if (n == -EAGAIN)
 		return false;
 	if (n < 0)
@@ -85,27 +73,11 @@ static bool reader_try(struct hvsim_fuse_uio *f, struct reader *r)
 	return true;
 }
 
-static void run_readers(struct hvsim_fuse_uio *f)
-{
-	struct reader **pp = &f->readers;
-
-	while (*pp) {
-		struct reader *r = *pp;
-
-		if (reader_try(f, r)) {
-			*pp = r->next;
-			free(r);
-		} else {
-			pp = &r->next;
-		}
-	}
-}
-
 void hvsim_fuse_uio_wakeup(struct hvsim_fuse_uio *f)
 {
 	if (!f)
 		return;
-	run_readers(f);
+	hvsim_fuse_queue_run(&f->readers);
 	for (struct file *fl = f->files; fl; fl = fl->next)
 		if (fl->ph && hvsim_uio_poll(f->uio, fl->listener)) {
 			fuse_lowlevel_notify_poll(fl->ph);
@@ -114,23 +86,7 @@ void hvsim_fuse_uio_wakeup(struct hvsim_fuse_uio *f)
 		}
 }
 
-static void on_interrupt(fuse_req_t req, void *data)
-{
-	struct hvsim_fuse_uio *f = data;
-
-	for (struct reader *r = f->readers; r; r = r->next)
-		if (r->req == req) {
-			r->interrupted = true;
-			f->have_interrupts = true;
-		}
-}
-
 /* ---- operations ------------------------------------------------------------------ */
-
-static void op_init(void *userdata, struct fuse_conn_info *conn)
-{
-	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE);
-}
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
@@ -183,29 +139,8 @@ static struct file *file_of(struct fuse_file_info *fi)
 static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
 {
 	struct hvsim_fuse_uio *f = fuse_req_userdata(req);
-	struct reader *r, **pp;
 
-	r = calloc(1, sizeof(*r));
-	if (!r) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	r->req = req;
-	r->file = file_of(fi);
-	r->size = size;
-	if (reader_try(f, r)) {
-		free(r);
-		return;
-	}
-	if (fi->flags & O_NONBLOCK) {
-		free(r);
-		fuse_reply_err(req, EAGAIN);
-		return;
-	}
-	for (pp = &f->readers; *pp; pp = &(*pp)->next)
-		;
-	*pp = r;
-	fuse_req_interrupt_func(req, on_interrupt, f);
+	hvsim_fuse_queue_read(&f->readers, req, size, file_of(fi), fi->flags & O_NONBLOCK);
 }
 
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
@@ -221,11 +156,6 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
 		fuse_reply_write(req, (size_t)r);
 }
 
-static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
-{
-	fuse_reply_err(req, 0);
-}
-
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct hvsim_fuse_uio *f = fuse_req_userdata(req);
@@ -237,17 +167,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 			break;
 		}
 	/* No read can be in flight on a file being released; be safe. */
-	for (struct reader **pp = &f->readers; *pp;) {
-		struct reader *r = *pp;
-
-		if (r->file == fl) {
-			fuse_reply_err(r->req, EBADF);
-			*pp = r->next;
-			free(r);
-		} else {
-			pp = &r->next;
-		}
-	}
+	hvsim_fuse_queue_cancel(&f->readers, fl, EBADF);
 	if (fl->ph)
 		fuse_pollhandle_destroy(fl->ph);
 	hvsim_uio_release(f->uio, fl->listener);
@@ -269,12 +189,12 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, s
 }
 
 static const struct fuse_lowlevel_ops ops = {
-	.init = op_init,
+	.init = hvsim_fuse_op_init,
 	.getattr = op_getattr,
 	.open = op_open,
 	.read = op_read,
 	.write = op_write,
-	.flush = op_flush,
+	.flush = hvsim_fuse_op_flush,
 	.release = op_release,
 	.poll = op_poll,
 };
@@ -310,6 +230,7 @@ int hvsim_fuse_uio_new(const char *node, struct hvsim_uio *u, struct hvsim_fuse_
 	if (!f)
 		return -ENOMEM;
 	f->uio = u;
+	hvsim_fuse_queue_init(&f->readers, reader_try, f);
 	f->node = strdup(node);
 	if (!f->node) {
 		free(f);
@@ -348,13 +269,7 @@ struct hvsim_fuse_uio *hvsim_fuse_uio_free(struct hvsim_fuse_uio *f)
 {
 	if (!f)
 		return NULL;
-	while (f->readers) {
-		struct reader *r = f->readers;
-
-		f->readers = r->next;
-		fuse_reply_err(r->req, EBADF);
-		free(r);
-	}
+	hvsim_fuse_queue_cancel(&f->readers, NULL, EBADF);
 	while (f->files) {
 		struct file *fl = f->files;
 
@@ -392,52 +307,19 @@ int hvsim_fuse_uio_fd(const struct hvsim_fuse_uio *f)
 	return fuse_session_fd(f->se);
 }
 
-static void flush_interrupts(struct hvsim_fuse_uio *f)
+static void flush_interrupts(void *userdata)
 {
-	if (!f->have_interrupts)
-		return;
-	f->have_interrupts = false;
-	for (struct reader **pp = &f->readers; *pp;) {
-		struct reader *r = *pp;
+	struct hvsim_fuse_uio *f = userdata;
 
-		if (r->interrupted) {
-			fuse_reply_err(r->req, EINTR);
-			*pp = r->next;
-			free(r);
-		} else {
-			pp = &r->next;
-		}
-	}
+	hvsim_fuse_queue_flush_interrupts(&f->readers);
 }
 
 int hvsim_fuse_uio_dispatch(struct hvsim_fuse_uio *f)
 {
-	for (int i = 0; i < 64; i++) {
-		int r;
-
-		if (fuse_session_exited(f->se))
-			return -ENODEV;
-		r = fuse_session_receive_buf(f->se, &f->buf);
-		if (r == -EINTR)
-			continue;
-		if (r == -EAGAIN)
-			break;
-		if (r == 0)
-			return -ENODEV;
-		if (r < 0)
-			return r;
-		fuse_session_process_buf(f->se, &f->buf);
-		flush_interrupts(f);
-	}
-	flush_interrupts(f);
-	return 0;
+	return hvsim_fuse_session_dispatch(f->se, &f->buf, flush_interrupts, f);
 }
 
 unsigned hvsim_fuse_uio_waiting_readers(const struct hvsim_fuse_uio *f)
 {
-	unsigned n = 0;
-
-	for (const struct reader *r = f->readers; r; r = r->next)
-		n++;
-	return n;
+	return hvsim_fuse_queue_length(&f->readers);
 }

@@ -13,6 +13,8 @@ sim_libhvsim_la_SOURCES = \
 	sim/ns.c \
 	sim/chardev-model.h \
 	sim/chardev-model.c \
+	sim/fuse-common.h \
+	sim/fuse-common.c \
 	sim/fuse-dev.h \
 	sim/fuse-dev.c \
 	sim/host.h \

@@ -239,3 +239,21 @@ Test(macros, take_and_cleanup)
 	cr_assert_eq(hv_safe_close(taken), -EBADF);
 	cr_assert_eq(ELEMENTSOF(fruit_table), 3);
 }
+
+/* ---- guid-text ---- */
+
+Test(guid_text, normalize)
+{
+	char out[HV_GUID_TEXT_MAX] = "untouched";
+
+	cr_assert_eq(hv_guid_text_normalize("{A9A0F4E7-5A45-4D96-B827-8A841E8C03E6}", out), 0);
+	cr_assert_str_eq(out, "a9a0f4e7-5a45-4d96-b827-8a841e8c03e6");
+	cr_assert_eq(hv_guid_text_normalize("eb765408-105f-49b6-b4aa-c123b64d17d4", out), 0);
+	cr_assert_str_eq(out, "eb765408-105f-49b6-b4aa-c123b64d17d4");
+	cr_assert_eq(hv_guid_text_normalize("{eb765408-105f-49b6-b4aa-c123b64d17d4", out), -EINVAL);
+	cr_assert_eq(hv_guid_text_normalize("eb765408x105f-49b6-b4aa-c123b64d17d4", out), -EINVAL);
+	cr_assert_eq(hv_guid_text_normalize("eb765408-105f-49b6-b4aa-c123b64d17dg", out), -EINVAL);
+	cr_assert_eq(hv_guid_text_normalize("eb765408-105f-49b6-b4aa-c123b64d17d", out), -EINVAL);
+	cr_assert_eq(hv_guid_text_normalize("", out), -EINVAL);
+	cr_assert_str_eq(out, "eb765408-105f-49b6-b4aa-c123b64d17d4", "untouched on failure");
+}

@@ -36,6 +36,9 @@ struct test_cfg {
 	char **exclude;
 	char *dir;
 	unsigned small;
+	char **dirs;
+	unsigned perm;
+	char *user;
 };
 
 static const char *const mode_table[] = { "off", "on", "auto" };
@@ -50,6 +53,9 @@ static const struct hv_config_item test_items[] = {
 	HV_CONFIG_GLOBS("exclude", struct test_cfg, exclude, "loop* ram*", "Excluded devices"),
 	HV_CONFIG_PATH("dir", struct test_cfg, dir, "/var/lib/test", "A directory"),
 	HV_CONFIG_UINT("small", struct test_cfg, small, "2", "A small number", 1, 9),
+	HV_CONFIG_PATHS("dirs", struct test_cfg, dirs, "/srv", "Directories", 3),
+	HV_CONFIG_MODE("perm", struct test_cfg, perm, "0640", "A file mode"),
+	HV_CONFIG_ACCOUNT("user", struct test_cfg, user, "root", "A user"),
 };
 
 static const struct hv_config_section test_section = {
@@ -210,6 +216,26 @@ static const struct value_case value_cases[] = {
 	{ "dir", "/", 0, "/" },
 	{ "dir", "relative/dir", -EINVAL, NULL },
 	{ "dir", "/a/../b", -EINVAL, NULL },
+	{ "dirs", "/srv//in/ /home,/tmp/./x", 0, "/srv/in /home /tmp/x" },
+	{ "dirs", "/", 0, "/" },
+	{ "dirs", "/a /b /c /d", -ERANGE, NULL },
+	{ "dirs", "/a relative", -EINVAL, NULL },
+	{ "dirs", "/a/../b", -EINVAL, NULL },
+	{ "dirs", ",,", -EINVAL, NULL },
+	{ "perm", "600", 0, "0600" },
+	{ "perm", "0777", 0, "0777" },
+	{ "perm", "0", 0, "0000" },
+	{ "perm", "0999", -EINVAL, NULL },
+	{ "perm", "4755", -ERANGE, NULL },
+	{ "perm", "-1", -EINVAL, NULL },
+	{ "perm", "rw-r--r--", -EINVAL, NULL },
+	{ "user", "1000", 0, "1000" },
+	{ "user", "backup-user_1.x", 0, "backup-user_1.x" },
+	{ "user", "host$", 0, "host$" },
+	{ "user", "4294967295", -ERANGE, NULL },
+	{ "user", "a/b", -EINVAL, NULL },
+	{ "user", "-x", -EINVAL, NULL },
+	{ "user", "a$b", -EINVAL, NULL },
 };
 
 /*

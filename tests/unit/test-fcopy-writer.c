@@ -5,7 +5,8 @@
  * target appears only at COMPLETE and whole, an existing target survives
  * everything but a completed OVER_WRITE copy, CREATE_PATH, modes and
  * owners, write failures (file too large, disk full in a private tmpfs),
- * names the host may send.  Everything happens in a temporary directory:
+ * reserving the announced size, gathered sequential writes, names the
+ * host may send.  Everything happens in a temporary directory:
  * T/root is the one root, T/outside what must never be touched.
  */
 #include <criterion/criterion.h>
@@ -412,10 +413,20 @@ Test(fcopy_writer, write_error_file_too_large)
 	memset(block, 'x', sizeof(block));
 	cr_assert_eq(hv_fcopy_writer_start(w, dest, "big", 0), 0);
 	cr_assert_eq(hv_fcopy_writer_write(w, 0, block, sizeof(block)), 0);
-	cr_assert_eq(hv_fcopy_writer_write(w, 4096, block, sizeof(block)), -EFBIG);
+	cr_assert_eq(hv_fcopy_writer_write(w, 4096, block, sizeof(block)), 0, "gathered, not written yet");
+	cr_assert_eq(hv_fcopy_writer_complete(w), -EFBIG, "COMPLETE writes it and fails");
 	cr_assert_not(hv_fcopy_writer_is_open(w), "a failed write ends the copy");
 	cr_assert_eq(count_entries(dest), 0, "and removes the temporary file");
 	cr_assert_eq(hv_fcopy_writer_write(w, 0, block, 1), -EBADF);
+
+	/* Data that does not continue the gathered run writes it out: the
+	 * error comes with that WRITE. */
+	cr_assert_eq(hv_fcopy_writer_start(w, dest, "big", 0), 0);
+	cr_assert_eq(hv_fcopy_writer_write(w, 0, block, sizeof(block)), 0);
+	cr_assert_eq(hv_fcopy_writer_write(w, 4096, block, sizeof(block)), 0);
+	cr_assert_eq(hv_fcopy_writer_write(w, 0, block, 1), -EFBIG);
+	cr_assert_not(hv_fcopy_writer_is_open(w));
+	cr_assert_eq(count_entries(dest), 0);
 
 	cr_assert_eq(hv_fcopy_writer_start(w, dest, "off", 0), 0);
 	cr_assert_eq(hv_fcopy_writer_write(w, UINT64_MAX - 2, block, 8), -EFBIG, "offset out of range");
@@ -443,6 +454,78 @@ Test(fcopy_writer, write_error_disk_full)
 	cr_assert_not(hv_fcopy_writer_is_open(w));
 	cr_assert_eq(count_entries(mnt), 0, "the partial file is gone, the space is free again");
 	umount2(mnt, MNT_DETACH);
+}
+
+/* Reserving the announced size: refused on a file system without room,
+ * the file's size unchanged otherwise. */
+Test(fcopy_writer, reserve)
+{
+	const char *mnt = pathf("%s/dest", root);
+	struct stat st;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		cr_skip_test("cannot make a mount namespace: %m");
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	cr_assert_eq(mount("tmpfs", mnt, "tmpfs", 0, "size=64k"), 0, "%m");
+	new_writer(false, 0644, 0755, (uid_t)-1, (gid_t)-1);
+	cr_assert_eq(hv_fcopy_writer_reserve(w, 10), -EBADF, "nothing open");
+	cr_assert_eq(hv_fcopy_writer_start(w, mnt, "huge", 0), 0);
+	cr_assert_eq(hv_fcopy_writer_reserve(w, 1024 * 1024), -ENOSPC);
+	cr_assert_not(hv_fcopy_writer_is_open(w), "a copy that cannot fit ends at once");
+	cr_assert_eq(count_entries(mnt), 0);
+	cr_assert_eq(hv_fcopy_writer_start(w, mnt, "huge", 0), 0);
+	cr_assert_eq(hv_fcopy_writer_reserve(w, UINT64_MAX), -EFBIG);
+	cr_assert_eq(count_entries(mnt), 0);
+
+	cr_assert_eq(hv_fcopy_writer_start(w, mnt, "fits", 0), 0);
+	cr_assert_eq(hv_fcopy_writer_reserve(w, 32 * 1024), 0);
+	cr_assert_eq(hv_fcopy_writer_reserve(w, 0), 0, "nothing to reserve");
+	cr_assert_eq(put(0, "0123456789"), 0);
+	cr_assert_eq(hv_fcopy_writer_complete(w), 0);
+	cr_assert_eq(stat(pathf("%s/fits", mnt), &st), 0);
+	cr_assert_eq(st.st_size, 10, "the file is as long as its data");
+	umount2(mnt, MNT_DETACH);
+}
+
+/* Gathered runs: sequential data across many pieces and past the first
+ * writeback chunk, then data out of order and overwriting what was
+ * gathered or written, all in its place. */
+Test(fcopy_writer, gathered_writes_land_in_place)
+{
+	const size_t size = 9 * 1024 * 1024 + 4321;
+	const char *dest = pathf("%s/dest", root);
+	unsigned char *src = malloc(size), *got = malloc(size);
+	unsigned seed = 12345;
+	size_t off;
+	FILE *f;
+
+	cr_assert(src && got);
+	for (size_t i = 0; i < size; i++)
+		src[i] = (unsigned char)((seed = seed * 1103515245u + 12345u) >> 16);
+	cr_assert_eq(hv_fcopy_writer_start(w, dest, "seq", 0), 0);
+	cr_assert_eq(hv_fcopy_writer_reserve(w, size), 0);
+	for (off = 0; off < size; off += HV_FCOPY_DATA_FRAGMENT)
+		cr_assert_eq(hv_fcopy_writer_write(w, off, src + off, HV_MIN(size - off, (size_t)HV_FCOPY_DATA_FRAGMENT)),
+			     0);
+	/* Rewrite a stretch inside the first, already written piece and one
+	 * inside the run still gathered, then the end again. */
+	memset(src + 100, 'a', 5000);
+	cr_assert_eq(hv_fcopy_writer_write(w, 100, src + 100, 5000), 0);
+	memset(src + size - 3000, 'b', 2000);
+	cr_assert_eq(hv_fcopy_writer_write(w, size - 3000, src + size - 3000, 2000), 0);
+	memset(src + size - 10, 'c', 10);
+	cr_assert_eq(hv_fcopy_writer_write(w, size - 10, src + size - 10, 10), 0);
+	cr_assert_eq(hv_fcopy_writer_complete(w), 0);
+
+	f = fopen(pathf("%s/seq", dest), "rb");
+	cr_assert_not_null(f);
+	cr_assert_eq(fread(got, 1, size, f), size);
+	cr_assert_eq(fgetc(f), EOF, "no more than was written");
+	fclose(f);
+	cr_assert_eq(memcmp(src, got, size), 0, "the file is what was written, in order");
+	cr_assert_eq(count_entries(dest), 1);
+	free(src);
+	free(got);
 }
 
 Test(fcopy_writer, roots_through_the_path_context)

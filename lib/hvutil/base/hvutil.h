@@ -3,6 +3,7 @@
 #pragma once
 
 #include "errno-util.h"
+#include "guid-text.h"
 #include "log.h"
 #include "macros.h"
 #include "path.h"

@@ -16,3 +16,7 @@ lib_hvutil_libhvutil_internal_la_SOURCES += \
 lib_hvutil_libhvutil_internal_la_SOURCES += \
 	lib/hvutil/base/mountinfo.h \
 	lib/hvutil/base/mountinfo.c
+# GUID text shape (for transport/uio and platform/sysfs, which may not include proto/guid)
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/base/guid-text.h \
+	lib/hvutil/base/guid-text.c

@@ -48,7 +48,7 @@
 #define CONFIG_DROPIN_SUFFIX ".conf"
 /* Caps on what a file can make us allocate. */
 #define CONFIG_MAX_DROPINS 1024
-#define CONFIG_MAX_GLOBS 256
+#define CONFIG_MAX_LIST_WORDS 256
 
 /*
  * Sections of the whole suite (DESIGN.md §1).  A program that does not load
@@ -104,7 +104,7 @@ static int parse_ll(const char *s, long long *ret)
 	return 0;
 }
 
-static int parse_ull(const char *s, unsigned long long *ret)
+static int parse_ull(const char *s, int base, unsigned long long *ret)
 {
 	char *end;
 	unsigned long long v;
@@ -113,7 +113,7 @@ static int parse_ull(const char *s, unsigned long long *ret)
 	if (!s || !isdigit((unsigned char)s[0]))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 10);
+	v = strtoull(s, &end, base);
 	if (errno == ERANGE)
 		return -ERANGE;
 	if (errno != 0 || *end != '\0')
@@ -240,7 +240,7 @@ static int uint_parse(const struct hv_config_item *item, const char *value, void
 	unsigned long long v;
 	int r;
 
-	r = parse_ull(value, &v);
+	r = parse_ull(value, 10, &v);
 	if (r < 0)
 		return r;
 	if (v < lo || v > hi)
@@ -314,43 +314,56 @@ const struct hv_config_type hv_config_string = {
 	.free = string_free,
 };
 
-static int path_parse(const struct hv_config_item *item, const char *value, void *field)
+/*
+ * The len bytes at s as an absolute path, "//" collapsed and "." components
+ * dropped; ".." is refused (no escaping a root).  Shared by path and paths.
+ */
+static int path_normalize(const char *s, size_t len, char **ret)
 {
-	_cleanup_free_ char *s = NULL;
-	size_t len = strlen(value), j = 0;
+	_cleanup_free_ char *out = NULL;
+	size_t i = 0, j = 0;
 
-	if (value[0] != '/' || len >= PATH_MAX)
+	if (len == 0 || s[0] != '/' || len >= PATH_MAX)
 		return -EINVAL;
-	s = malloc(len + 1);
-	if (!s)
+	out = malloc(len + 1);
+	if (!out)
 		return -ENOMEM;
-	/* Collapse "//" and drop "." components; refuse ".." (no escaping a root). */
-	for (const char *p = value; *p;) {
-		const char *start, *end;
-		size_t n;
+	while (i < len) {
+		size_t start, n;
 
-		while (*p == '/')
-			p++;
-		if (!*p)
+		while (i < len && s[i] == '/')
+			i++;
+		if (i >= len)
 			break;
-		start = p;
-		while (*p && *p != '/')
-			p++;
-		end = p;
-		n = (size_t)(end - start);
-		if (n == 1 && start[0] == '.')
+		start = i;
+		while (i < len && s[i] != '/')
+			i++;
+		n = i - start;
+		if (n == 1 && s[start] == '.')
 			continue;
-		if (n == 2 && start[0] == '.' && start[1] == '.')
+		if (n == 2 && s[start] == '.' && s[start + 1] == '.')
 			return -EINVAL;
-		s[j++] = '/';
-		memcpy(s + j, start, n);
+		out[j++] = '/';
+		memcpy(out + j, s + start, n);
 		j += n;
 	}
 	if (j == 0)
-		s[j++] = '/';
-	s[j] = '\0';
+		out[j++] = '/';
+	out[j] = '\0';
+	*ret = TAKE_PTR(out);
+	return 0;
+}
+
+static int path_parse(const struct hv_config_item *item, const char *value, void *field)
+{
+	char *s;
+	int r;
+
+	r = path_normalize(value, strlen(value), &s);
+	if (r < 0)
+		return r;
 	string_free(field);
-	*(char **)field = TAKE_PTR(s);
+	*(char **)field = s;
 	return 0;
 }
 
@@ -365,6 +378,79 @@ const struct hv_config_type hv_config_path = {
 	.parse = path_parse,
 	.format = string_format,
 	.expected = path_expected,
+	.free = string_free,
+};
+
+/* ---- file mode, user or group ---- */
+
+static int mode_parse(const struct hv_config_item *item, const char *value, void *field)
+{
+	unsigned long long v;
+	int r;
+
+	r = parse_ull(value, 8, &v);
+	if (r < 0)
+		return r;
+	if (v > 0777)
+		return -ERANGE;
+	*(unsigned *)field = (unsigned)v;
+	return 0;
+}
+
+static int mode_format(const struct hv_config_item *item, const void *field, char **ret)
+{
+	return asprintf_to(ret, "%04o", *(const unsigned *)field);
+}
+
+static void mode_expected(const struct hv_config_item *item, char *buf, size_t size)
+{
+	snprintf(buf, size, "an octal mode from 0000 to 0777");
+}
+
+const struct hv_config_type hv_config_mode = {
+	.name = "mode",
+	.size = sizeof(unsigned),
+	.parse = mode_parse,
+	.format = mode_format,
+	.expected = mode_expected,
+};
+
+/*
+ * A number below (uid_t)-1, or a name of the usual characters (a trailing
+ * '$' for machine accounts).  Not looked up here: the file may be written
+ * before the account exists.
+ */
+static int account_parse(const struct hv_config_item *item, const char *value, void *field)
+{
+	size_t len = strlen(value);
+	unsigned long long v;
+	int r;
+
+	if (len == 0 || len > 255 || value[0] == '-')
+		return -EINVAL;
+	r = parse_ull(value, 10, &v);
+	if (r == -ERANGE || (r == 0 && v >= (unsigned long long)(uid_t)-1))
+		return -ERANGE;
+	for (size_t i = 0; r < 0 && i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+
+		if (!isalnum(c) && c != '_' && c != '-' && c != '.' && !(c == '$' && i == len - 1))
+			return -EINVAL;
+	}
+	return string_parse(item, value, field);
+}
+
+static void account_expected(const struct hv_config_item *item, char *buf, size_t size)
+{
+	snprintf(buf, size, "a name or a number");
+}
+
+const struct hv_config_type hv_config_account = {
+	.name = "account",
+	.size = sizeof(char *),
+	.parse = account_parse,
+	.format = string_format,
+	.expected = account_expected,
 	.free = string_free,
 };
 
@@ -553,7 +639,85 @@ const struct hv_config_type hv_config_duration = {
 	.expected = duration_expected,
 };
 
-/* ---- glob list ---- */
+/* ---- lists: globs, paths ---- */
+
+/*
+ * A list is words separated by spaces, tabs or commas, stored as a
+ * NULL-terminated char **: at least one word, at most item->max when set,
+ * else CONFIG_MAX_LIST_WORDS.  The list types differ only in how one word is
+ * checked and stored (word(), which writes *ret only on success) and in what
+ * their messages call it.
+ */
+static size_t list_max(const struct hv_config_item *item)
+{
+	return has_range(item) ? (size_t)item->max : CONFIG_MAX_LIST_WORDS;
+}
+
+static void list_free(void *field)
+{
+	char ***p = field;
+
+	strv_free(*p);
+	*p = NULL;
+}
+
+static int list_parse(const struct hv_config_item *item, const char *value, void *field,
+		      int (*word)(const char *s, size_t len, char **ret))
+{
+	_cleanup_(strv_freep) char **v = NULL;
+	size_t n = 0, max = list_max(item);
+
+	v = calloc(1, sizeof(char *));
+	if (!v)
+		return -ENOMEM;
+	for (const char *p = value; *p;) {
+		size_t len = strcspn(p, " \t,");
+		char **nv;
+		int r;
+
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (n >= max)
+			return -ERANGE;
+		nv = realloc(v, (n + 2) * sizeof(char *));
+		if (!nv)
+			return -ENOMEM;
+		v = nv;
+		r = word(p, len, &v[n]);
+		if (r < 0)
+			return r;
+		v[++n] = NULL;
+		p += len;
+	}
+	if (n == 0)
+		return -EINVAL;
+	list_free(field);
+	*(char ***)field = TAKE_PTR(v);
+	return 0;
+}
+
+static int list_format(const struct hv_config_item *item, const void *field, char **ret)
+{
+	char *const *v = *(char **const *)field;
+	size_t len = 1;
+	char *s;
+
+	for (size_t i = 0; v && v[i]; i++)
+		len += strlen(v[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return -ENOMEM;
+	s[0] = '\0';
+	for (size_t i = 0; v && v[i]; i++) {
+		if (i > 0)
+			strcat(s, " ");
+		strcat(s, v[i]);
+	}
+	*ret = s;
+	return 0;
+}
 
 static bool glob_is_valid(const char *g)
 {
@@ -579,85 +743,56 @@ static bool glob_is_valid(const char *g)
 	return true;
 }
 
-static void globs_free(void *field)
+static int glob_word(const char *s, size_t len, char **ret)
 {
-	char ***p = field;
+	_cleanup_free_ char *g = strndup(s, len);
 
-	strv_free(*p);
-	*p = NULL;
+	if (!g)
+		return -ENOMEM;
+	if (!glob_is_valid(g))
+		return -EINVAL;
+	*ret = TAKE_PTR(g);
+	return 0;
 }
 
 static int globs_parse(const struct hv_config_item *item, const char *value, void *field)
 {
-	_cleanup_(strv_freep) char **v = NULL;
-	size_t n = 0;
-
-	v = calloc(1, sizeof(char *));
-	if (!v)
-		return -ENOMEM;
-	for (const char *p = value; *p;) {
-		size_t len = strcspn(p, " \t,");
-		char **nv;
-
-		if (len == 0) {
-			p++;
-			continue;
-		}
-		if (n >= CONFIG_MAX_GLOBS)
-			return -ERANGE;
-		nv = realloc(v, (n + 2) * sizeof(char *));
-		if (!nv)
-			return -ENOMEM;
-		v = nv;
-		v[n] = strndup(p, len);
-		if (!v[n])
-			return -ENOMEM;
-		v[++n] = NULL;
-		if (!glob_is_valid(v[n - 1]))
-			return -EINVAL;
-		p += len;
-	}
-	if (n == 0)
-		return -EINVAL;
-	globs_free(field);
-	*(char ***)field = TAKE_PTR(v);
-	return 0;
-}
-
-static int globs_format(const struct hv_config_item *item, const void *field, char **ret)
-{
-	char *const *v = *(char **const *)field;
-	size_t len = 1;
-	char *s;
-
-	for (size_t i = 0; v && v[i]; i++)
-		len += strlen(v[i]) + 1;
-	s = malloc(len);
-	if (!s)
-		return -ENOMEM;
-	s[0] = '\0';
-	for (size_t i = 0; v && v[i]; i++) {
-		if (i > 0)
-			strcat(s, " ");
-		strcat(s, v[i]);
-	}
-	*ret = s;
-	return 0;
+	return list_parse(item, value, field, glob_word);
 }
 
 static void globs_expected(const struct hv_config_item *item, char *buf, size_t size)
 {
-	snprintf(buf, size, "a list of glob patterns separated by spaces or commas (at most %d, brackets closed)",
-		 CONFIG_MAX_GLOBS);
+	snprintf(buf, size, "a list of glob patterns separated by spaces or commas (at most %zu, brackets closed)",
+		 list_max(item));
 }
 
 const struct hv_config_type hv_config_globs = {
 	.name = "globs",
 	.size = sizeof(char **),
 	.parse = globs_parse,
-	.format = globs_format,
+	.format = list_format,
 	.expected = globs_expected,
-	.free = globs_free,
+	.free = list_free,
+};
+
+static int paths_parse(const struct hv_config_item *item, const char *value, void *field)
+{
+	return list_parse(item, value, field, path_normalize);
+}
+
+static void paths_expected(const struct hv_config_item *item, char *buf, size_t size)
+{
+	snprintf(buf, size, "a list of absolute paths without \"..\" separated by spaces or commas (at most %zu)",
+		 list_max(item));
+}
+
+const struct hv_config_type hv_config_paths = {
+	.name = "paths",
+	.size = sizeof(char **),
+	.parse = paths_parse,
+	.format = list_format,
+	.expected = paths_expected,
+	.free = list_free,
 };
 
 /* ---- log level ---- */

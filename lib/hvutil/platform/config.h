@@ -66,7 +66,7 @@ struct hv_config_type {
 	void (*free)(void *field);
 };
 
-/* Field types: bool, int, unsigned, char *, int, uint64_t (usec), char ** (NULL-terminated), char *. */
+/* The C type of each one's field is the one its HV_CONFIG_*() macro below checks. */
 extern const struct hv_config_type hv_config_bool;
 extern const struct hv_config_type hv_config_int;      /* range [min, max] unless both are 0 */
 extern const struct hv_config_type hv_config_uint;     /* range [min, max] unless both are 0 */
@@ -75,6 +75,9 @@ extern const struct hv_config_type hv_config_enum;     /* index into table, case
 extern const struct hv_config_type hv_config_duration; /* "30s", "5min", "1h 30min", "45" = 45 s */
 extern const struct hv_config_type hv_config_globs;    /* glob patterns, space or comma separated */
 extern const struct hv_config_type hv_config_path;     /* absolute, no ".." component */
+extern const struct hv_config_type hv_config_paths;    /* paths as above, space or comma separated */
+extern const struct hv_config_type hv_config_mode;     /* permission bits in octal, 0000 to 0777 */
+extern const struct hv_config_type hv_config_account;  /* a user or group, name or number (not looked up) */
 extern const struct hv_config_type hv_config_log_level; /* int, base/log.h levels by name or 0..7 */
 
 struct hv_config_item {
@@ -83,7 +86,10 @@ struct hv_config_item {
 	size_t offset;
 	const char *default_value; /* parsed at load time; NULL leaves the field zero */
 	const char *description;
-	/* type-specific: ranges (duration ranges in microseconds), enum names */
+	/*
+	 * type-specific: ranges (duration ranges in microseconds; for globs and
+	 * paths max is the most words, 0 for 256), enum names
+	 */
 	long long min, max;
 	const char *const *table;
 	size_t table_len;
@@ -128,6 +134,15 @@ struct hv_config_section {
 	  .default_value = (def), .description = (desc) }
 #define HV_CONFIG_PATH(k, st, f, def, desc) \
 	{ .key = (k), .type = &hv_config_path, .offset = HV_CONFIG_OFFSET(st, f, char *), \
+	  .default_value = (def), .description = (desc) }
+#define HV_CONFIG_PATHS(k, st, f, def, desc, most) \
+	{ .key = (k), .type = &hv_config_paths, .offset = HV_CONFIG_OFFSET(st, f, char **), \
+	  .default_value = (def), .description = (desc), .max = (most) }
+#define HV_CONFIG_MODE(k, st, f, def, desc) \
+	{ .key = (k), .type = &hv_config_mode, .offset = HV_CONFIG_OFFSET(st, f, unsigned), \
+	  .default_value = (def), .description = (desc) }
+#define HV_CONFIG_ACCOUNT(k, st, f, def, desc) \
+	{ .key = (k), .type = &hv_config_account, .offset = HV_CONFIG_OFFSET(st, f, char *), \
 	  .default_value = (def), .description = (desc) }
 #define HV_CONFIG_LOG_LEVEL(k, st, f, def, desc) \
 	{ .key = (k), .type = &hv_config_log_level, .offset = HV_CONFIG_OFFSET(st, f, int), \

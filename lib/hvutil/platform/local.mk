@@ -69,3 +69,11 @@ tests_unit_test_fsfreeze_SOURCES = tests/unit/test-fsfreeze.c \
 	lib/hvutil/platform/fsfreeze-fake.h lib/hvutil/platform/fsfreeze-fake.c
 tests_unit_test_fsfreeze_CFLAGS = $(HV_TEST_CFLAGS)
 tests_unit_test_fsfreeze_LDADD = $(HV_TEST_LIBS)
+# spawn: posix_spawn() of helper programs (VSS hooks, the network managers' tools)
+lib_hvutil_libhvutil_internal_la_SOURCES += \
+	lib/hvutil/platform/spawn.h \
+	lib/hvutil/platform/spawn.c
+HV_UNIT_TESTS += tests/unit/test-spawn
+tests_unit_test_spawn_SOURCES = tests/unit/test-spawn.c
+tests_unit_test_spawn_CFLAGS = $(HV_TEST_CFLAGS)
+tests_unit_test_spawn_LDADD = $(HV_TEST_LIBS)

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +25,7 @@
 #include "base/log.h"
 #include "base/macros.h"
 #include "netmgr.h"
+#include "spawn.h"
 
 #define NM_BUS "org.freedesktop.NetworkManager"
 #define NM_PATH "/org/freedesktop/NetworkManager"
@@ -380,50 +380,17 @@ static int system_networkd_apply(void *userdata, int ifindex, uint64_t timeout_u
 
 int hv_netmgr_spawn(char *const argv[], uint64_t timeout_usec)
 {
-	static char *const envp[] = { (char *)"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				      (char *)"LANG=C.UTF-8", NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, defaults;
+	/* stdout to /dev/null, stderr to the journal. */
+	static const struct hv_spawn_options o = { .stdout_fd = -EBADF, .stderr_fd = -EBADF };
 	uint64_t deadline;
 	pid_t pid;
 	int r, status;
 
 	if (!argv || !argv[0] || argv[0][0] != '/')
 		return -EINVAL;
-
-	r = posix_spawn_file_actions_init(&fa);
-	if (r != 0)
-		return -r;
-	r = posix_spawnattr_init(&attr);
-	if (r != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		return -r;
-	}
-	/* The daemon blocks SIGTERM/SIGINT/HUP for sd-event; the child must
-	 * not inherit that, nor ignored dispositions. */
-	sigemptyset(&none);
-	sigemptyset(&defaults);
-	sigaddset(&defaults, SIGTERM);
-	sigaddset(&defaults, SIGINT);
-	sigaddset(&defaults, SIGHUP);
-	sigaddset(&defaults, SIGPIPE);
-	sigaddset(&defaults, SIGCHLD);
-	r = posix_spawnattr_setsigmask(&attr, &none);
-	if (r == 0)
-		r = posix_spawnattr_setsigdefault(&attr, &defaults);
-	if (r == 0)
-		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	if (r == 0)
-		r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	if (r == 0)
-		r = posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	if (r == 0)
-		r = posix_spawn(&pid, argv[0], &fa, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	if (r != 0)
-		return -r;
+	r = hv_spawn(argv, &o, &pid);
+	if (r < 0)
+		return r;
 
 	deadline = now_usec() + timeout_usec;
 	for (;;) {

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "base/errno-util.h"
+#include "base/guid-text.h"
 #include "base/log.h"
 #include "base/macros.h"
 #include "base/path.h"
@@ -83,34 +84,6 @@ static int parse_hex_int(const char *s, int *ret)
 	if (*end != '\0')
 		return -EINVAL;
 	*ret = (int)v;
-	return 0;
-}
-
-/*
- * "{xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx}" (braces optional, either case)
- * to lower case without braces.  The codec for GUIDs lives in proto/,
- * which platform code may not include; this only checks the shape.
- */
-static int normalize_guid(const char *s, char ret[static HV_VMBUS_GUID_STRING_MAX])
-{
-	char buf[HV_VMBUS_GUID_STRING_MAX];
-	size_t n = strlen(s);
-
-	if (n == HV_VMBUS_GUID_STRING_MAX + 1 && s[0] == '{' && s[n - 1] == '}') {
-		s++;
-		n -= 2;
-	}
-	if (n != HV_VMBUS_GUID_STRING_MAX - 1)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return -EINVAL;
-		buf[i] = (char)tolower((unsigned char)s[i]);
-	}
-	buf[n] = '\0';
-	memcpy(ret, buf, sizeof(buf));
 	return 0;
 }
 
@@ -192,7 +165,7 @@ static int read_guid_attr(const struct hv_path *p, const char *dir, const char *
 			hv_log_debug_errno(r, "%s/%s: cannot read: %m", dir, attr);
 		return 0;
 	}
-	if (normalize_guid(s, value) < 0) {
+	if (hv_guid_text_normalize(s, value) < 0) {
 		char buf[PRINTABLE_MAX];
 
 		hv_log_debug("%s/%s: '%s' is not a GUID, ignoring", dir, attr, printable(s, buf));
@@ -437,7 +410,7 @@ static int device_read(const struct hv_path *p, const char *name, struct hv_vmbu
 		return r;
 	/* The kernel names the directory after the instance GUID. */
 	if (!d->device_id[0])
-		(void)normalize_guid(name, d->device_id);
+		(void)hv_guid_text_normalize(name, d->device_id);
 
 	{
 		_cleanup_free_ char *s = NULL;

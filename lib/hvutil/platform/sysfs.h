@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/guid-text.h"
 #include "base/macros.h"
 #include "base/path.h"
 
@@ -26,7 +27,7 @@
 #define HV_VMBUS_SYSFS_DEVICES "/sys/bus/vmbus/devices"
 
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" plus NUL. */
-#define HV_VMBUS_GUID_STRING_MAX 37
+#define HV_VMBUS_GUID_STRING_MAX HV_GUID_TEXT_MAX
 
 /* Hard caps: more than this is not a VMBus we know, and we stop (-E2BIG)
  * rather than allocate without bound. */

@@ -5,9 +5,8 @@
  * Design: one switch over the host's operation; each handler returns the
  * HRESULT.  Every path that ends a copy goes through end_copy(), which
  * records the copy as the last one, counts it, logs it once and swaps in
- * writer options that a reload left waiting.  The [fcopy] schema and its
- * three value types that platform/config does not have (an octal mode, a
- * list of root directories, a user or group) live here too.
+ * writer options that a reload left waiting.  The [fcopy] schema lives here
+ * too; its value types (paths, mode, account) are platform/config's.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -63,250 +62,19 @@ const char *const hv_fcopy_transport_table[_HV_FCOPY_TRANSPORT_MAX] = {
 
 HV_DEFINE_STRING_TABLE_LOOKUP(hv_fcopy_transport, enum hv_fcopy_transport);
 
-/* ---- [fcopy] value types ---- */
-
-static int mode_parse(const struct hv_config_item *item, const char *value, void *field)
-{
-	unsigned long v;
-	char *end;
-
-	if (!isdigit((unsigned char)value[0]))
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(value, &end, 8);
-	if (errno != 0 || *end != '\0')
-		return -EINVAL;
-	if (v > 0777)
-		return -ERANGE;
-	*(unsigned *)field = (unsigned)v;
-	return 0;
-}
-
-static int mode_format(const struct hv_config_item *item, const void *field, char **ret)
-{
-	return asprintf(ret, "%04o", *(const unsigned *)field) < 0 ? -ENOMEM : 0;
-}
-
-static void mode_expected(const struct hv_config_item *item, char *buf, size_t size)
-{
-	snprintf(buf, size, "an octal mode from 0000 to 0777");
-}
-
-static const struct hv_config_type mode_type = {
-	.name = "mode",
-	.size = sizeof(unsigned),
-	.parse = mode_parse,
-	.format = mode_format,
-	.expected = mode_expected,
-};
-
-static void strv_free(char **v)
-{
-	for (size_t i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-static void roots_free(void *field)
-{
-	char ***p = field;
-
-	strv_free(*p);
-	*p = NULL;
-}
-
-/* One root: absolute, no "..", "//" and "." collapsed. */
-static int root_normalize(const char *s, size_t len, char **ret)
-{
-	_cleanup_free_ char *out = malloc(len + 2);
-	size_t j = 0, i = 0;
-
-	if (!out)
-		return -ENOMEM;
-	if (len == 0 || s[0] != '/' || len >= PATH_MAX)
-		return -EINVAL;
-	while (i < len) {
-		size_t start, n;
-
-		while (i < len && s[i] == '/')
-			i++;
-		if (i >= len)
-			break;
-		start = i;
-		while (i < len && s[i] != '/')
-			i++;
-		n = i - start;
-		if (n == 1 && s[start] == '.')
-			continue;
-		if (n == 2 && s[start] == '.' && s[start + 1] == '.')
-			return -EINVAL;
-		out[j++] = '/';
-		memcpy(out + j, s + start, n);
-		j += n;
-	}
-	if (j == 0)
-		out[j++] = '/';
-	out[j] = '\0';
-	*ret = TAKE_PTR(out);
-	return 0;
-}
-
-static int roots_parse(const struct hv_config_item *item, const char *value, void *field)
-{
-	char **v = calloc(HV_FCOPY_WRITER_MAX_ROOTS + 1, sizeof(char *));
-	size_t n = 0;
-	int r = 0;
-
-	if (!v)
-		return -ENOMEM;
-	for (const char *p = value; *p && r == 0;) {
-		size_t len = strcspn(p, " \t,");
-
-		if (len == 0) {
-			p++;
-			continue;
-		}
-		if (n >= HV_FCOPY_WRITER_MAX_ROOTS)
-			r = -ERANGE;
-		else
-			r = root_normalize(p, len, &v[n++]);
-		p += len;
-	}
-	if (r == 0 && n == 0)
-		r = -EINVAL;
-	if (r < 0) {
-		strv_free(v);
-		return r;
-	}
-	roots_free(field);
-	*(char ***)field = v;
-	return 0;
-}
-
-static int roots_format(const struct hv_config_item *item, const void *field, char **ret)
-{
-	char *const *v = *(char **const *)field;
-	size_t len = 1;
-	char *s;
-
-	for (size_t i = 0; v && v[i]; i++)
-		len += strlen(v[i]) + 1;
-	s = malloc(len);
-	if (!s)
-		return -ENOMEM;
-	s[0] = '\0';
-	for (size_t i = 0; v && v[i]; i++) {
-		if (i > 0)
-			strcat(s, " ");
-		strcat(s, v[i]);
-	}
-	*ret = s;
-	return 0;
-}
-
-static void roots_expected(const struct hv_config_item *item, char *buf, size_t size)
-{
-	snprintf(buf, size, "absolute directories without \"..\", separated by spaces or commas (at most %d)",
-		 HV_FCOPY_WRITER_MAX_ROOTS);
-}
-
-static const struct hv_config_type roots_type = {
-	.name = "directories",
-	.size = sizeof(char **),
-	.parse = roots_parse,
-	.format = roots_format,
-	.expected = roots_expected,
-	.free = roots_free,
-};
-
-static bool is_number(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-/* A user or group: a number, or a name of the usual characters (looked up
- * when the daemon starts, so the file can be written before the account). */
-static int account_parse(const struct hv_config_item *item, const char *value, void *field)
-{
-	size_t len = strlen(value);
-	char *s;
-
-	if (len == 0 || len > 255 || value[0] == '-')
-		return -EINVAL;
-	if (is_number(value)) {
-		unsigned long long v;
-
-		errno = 0;
-		v = strtoull(value, NULL, 10);
-		if (errno != 0 || v >= (unsigned long long)(uid_t)-1)
-			return -ERANGE;
-	} else {
-		for (size_t i = 0; i < len; i++) {
-			unsigned char c = (unsigned char)value[i];
-
-			if (!isalnum(c) && c != '_' && c != '-' && c != '.' && !(c == '$' && i == len - 1))
-				return -EINVAL;
-		}
-	}
-	s = strdup(value);
-	if (!s)
-		return -ENOMEM;
-	free(*(char **)field);
-	*(char **)field = s;
-	return 0;
-}
-
-static int account_format(const struct hv_config_item *item, const void *field, char **ret)
-{
-	const char *s = *(char *const *)field;
-
-	*ret = strdup(s ? s : "");
-	return *ret ? 0 : -ENOMEM;
-}
-
-static void account_expected(const struct hv_config_item *item, char *buf, size_t size)
-{
-	snprintf(buf, size, "a name or a number");
-}
-
-static void account_free(void *field)
-{
-	char **p = field;
-
-	free(*p);
-	*p = NULL;
-}
-
-static const struct hv_config_type account_type = {
-	.name = "account",
-	.size = sizeof(char *),
-	.parse = account_parse,
-	.format = account_format,
-	.expected = account_expected,
-	.free = account_free,
-};
+/* ---- [fcopy] ---- */
 
 #define CFG struct hv_fcopy_service_config
 
 static const struct hv_config_item fcopy_config_items[] = {
 	HV_CONFIG_ENUM("transport", CFG, transport, "auto",
 		       "auto (the char device when it exists, else uio), chardev or uio", hv_fcopy_transport_table),
-	{ .key = "roots", .type = &roots_type, .offset = HV_CONFIG_OFFSET(CFG, roots, char **),
-	  .default_value = HV_FCOPY_WRITER_DEFAULT_ROOT,
-	  .description = "Directories copies may land in (symlinks never lead out of them)" },
-	{ .key = "file-mode", .type = &mode_type, .offset = HV_CONFIG_OFFSET(CFG, file_mode, unsigned),
-	  .default_value = "0644", .description = "Mode of copied files" },
-	{ .key = "directory-mode", .type = &mode_type, .offset = HV_CONFIG_OFFSET(CFG, directory_mode, unsigned),
-	  .default_value = "0755", .description = "Mode of directories the host asks to create" },
-	{ .key = "owner", .type = &account_type, .offset = HV_CONFIG_OFFSET(CFG, owner, char *),
-	  .default_value = "root", .description = "Owner of copied files and created directories" },
-	{ .key = "group", .type = &account_type, .offset = HV_CONFIG_OFFSET(CFG, group, char *),
-	  .default_value = "root", .description = "Group of copied files and created directories" },
+	HV_CONFIG_PATHS("roots", CFG, roots, HV_FCOPY_WRITER_DEFAULT_ROOT,
+			"Directories copies may land in (symlinks never lead out of them)", HV_FCOPY_WRITER_MAX_ROOTS),
+	HV_CONFIG_MODE("file-mode", CFG, file_mode, "0644", "Mode of copied files"),
+	HV_CONFIG_MODE("directory-mode", CFG, directory_mode, "0755", "Mode of directories the host asks to create"),
+	HV_CONFIG_ACCOUNT("owner", CFG, owner, "root", "Owner of copied files and created directories"),
+	HV_CONFIG_ACCOUNT("group", CFG, group, "root", "Group of copied files and created directories"),
 };
 
 #undef CFG
@@ -328,44 +96,30 @@ static size_t lookup_buffer_size(int name)
 	return n > 0 && n < 1024 * 1024 ? (size_t)n : 16384;
 }
 
-static int lookup_uid(const char *s, uid_t *ret)
+static bool is_number(const char *s)
 {
-	_cleanup_free_ char *buf = NULL;
-	struct passwd pw, *res = NULL;
-	size_t size = lookup_buffer_size(_SC_GETPW_R_SIZE_MAX);
-	int r;
-
-	if (is_number(s)) {
-		*ret = (uid_t)strtoull(s, NULL, 10);
-		return 0;
-	}
-	for (;;) {
-		free(buf);
-		buf = malloc(size);
-		if (!buf)
-			return -ENOMEM;
-		r = getpwnam_r(s, &pw, buf, size, &res);
-		if (r != ERANGE || size > 1024 * 1024)
-			break;
-		size *= 2;
-	}
-	if (r != 0)
-		return -r;
-	if (!res)
-		return -ENOENT;
-	*ret = pw.pw_uid;
-	return 0;
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
 }
 
-static int lookup_gid(const char *s, gid_t *ret)
+/*
+ * The uid (group false) or gid an owner or group names: a number as it is,
+ * a name through getpwnam_r()/getgrnam_r(), the buffer grown until it fits.
+ */
+static int lookup_id(const char *s, bool group, uint32_t *ret)
 {
 	_cleanup_free_ char *buf = NULL;
-	struct group gr, *res = NULL;
-	size_t size = lookup_buffer_size(_SC_GETGR_R_SIZE_MAX);
+	size_t size = lookup_buffer_size(group ? _SC_GETGR_R_SIZE_MAX : _SC_GETPW_R_SIZE_MAX);
+	struct passwd pw, *pw_res = NULL;
+	struct group gr, *gr_res = NULL;
 	int r;
 
 	if (is_number(s)) {
-		*ret = (gid_t)strtoull(s, NULL, 10);
+		*ret = (uint32_t)strtoull(s, NULL, 10);
 		return 0;
 	}
 	for (;;) {
@@ -373,16 +127,16 @@ static int lookup_gid(const char *s, gid_t *ret)
 		buf = malloc(size);
 		if (!buf)
 			return -ENOMEM;
-		r = getgrnam_r(s, &gr, buf, size, &res);
+		r = group ? getgrnam_r(s, &gr, buf, size, &gr_res) : getpwnam_r(s, &pw, buf, size, &pw_res);
 		if (r != ERANGE || size > 1024 * 1024)
 			break;
 		size *= 2;
 	}
 	if (r != 0)
 		return -r;
-	if (!res)
+	if (group ? !gr_res : !pw_res)
 		return -ENOENT;
-	*ret = gr.gr_gid;
+	*ret = group ? gr.gr_gid : pw.pw_uid;
 	return 0;
 }
 
@@ -390,6 +144,7 @@ int hv_fcopy_service_writer_options_from_config(const struct hv_fcopy_service_co
 						 const struct hv_path *path, struct hv_fcopy_writer_options *ret)
 {
 	struct hv_fcopy_writer_options o;
+	uint32_t id;
 	int r;
 
 	hv_fcopy_writer_options_init(&o);
@@ -398,16 +153,18 @@ int hv_fcopy_service_writer_options_from_config(const struct hv_fcopy_service_co
 	o.file_mode = cfg->file_mode;
 	o.dir_mode = cfg->directory_mode;
 	if (cfg->owner) {
-		r = lookup_uid(cfg->owner, &o.uid);
+		r = lookup_id(cfg->owner, false, &id);
 		if (r < 0)
 			return hv_log_err_errno(r, "[fcopy] owner=%s: %s", cfg->owner,
 						r == -ENOENT ? "no such user" : "cannot look it up: %m");
+		o.uid = id;
 	}
 	if (cfg->group) {
-		r = lookup_gid(cfg->group, &o.gid);
+		r = lookup_id(cfg->group, true, &id);
 		if (r < 0)
 			return hv_log_err_errno(r, "[fcopy] group=%s: %s", cfg->group,
 						r == -ENOENT ? "no such group" : "cannot look it up: %m");
+		o.gid = id;
 	}
 	*ret = o;
 	return 0;
@@ -598,6 +355,11 @@ static uint32_t handle_start(struct hv_fcopy_service *s, const struct hv_fcopy_m
 	r = hv_fcopy_writer_start(s->writer, dir, name, m->start.copy_flags);
 	if (r < 0)
 		return refuse_start(s, r, start_error(r));
+	/* A copy that cannot fit fails now, not after the host sent most of it
+	 * (the writer ended the copy). */
+	r = hv_fcopy_writer_reserve(s->writer, m->start.file_size);
+	if (r < 0)
+		return refuse_start(s, r, r == -ENOSPC || r == -EDQUOT ? "there is no room for it" : NULL);
 	/* The writer's normalised form from now on. */
 	snprintf(c->target, sizeof(c->target), "%s", hv_fcopy_writer_get_target(s->writer));
 	s->open = true;

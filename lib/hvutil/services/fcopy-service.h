@@ -23,7 +23,9 @@
  *     limit, in case a host leaves it unset;
  *   - a message that does not decode, an unknown operation: HV_E_FAIL.
  * Statuses are those of §7.1 only: HV_S_OK, HV_ERROR_ALREADY_EXISTS,
- * HV_ERROR_DISK_FULL (ENOSPC, EDQUOT, also when fsync reports it) and
+ * HV_ERROR_DISK_FULL (ENOSPC, EDQUOT, also when fsync reports it; START
+ * reserves the file_size it announces, so a file that cannot fit is
+ * refused there, before its data is sent) and
  * HV_E_FAIL for everything else; the errno -> status mapping itself is
  * proto/hv-status's table.  Unknown copy_flags bits are ignored.
  *

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <linux/openat2.h>
 #include <stdio.h>
@@ -30,6 +31,15 @@
 
 #define TEMP_SUFFIX_LEN 6
 #define TEMP_ATTEMPTS 64
+/* Sequential data is gathered and written in pieces of this size (page
+ * aligned when the copy starts at 0): one system call for ten fragments
+ * instead of one each, whole pages instead of 6144-byte writes that start
+ * mid-page, and small enough to stay in the CPU's cache (1 MiB pieces
+ * measured slower: the copy into the page cache then reads from memory). */
+#define WRITE_BUFFER_SIZE (64 * 1024)
+/* Writeback of what was written is started every so many bytes
+ * (write-behind), so the fsync at COMPLETE has at most this much left. */
+#define WRITEBACK_CHUNK (8 * 1024 * 1024)
 /* Room for the name inside ".<name>.hvfcopy-XXXXXX" within NAME_MAX. */
 #define TEMP_NAME_ROOM (NAME_MAX - 1 - (sizeof(HV_FCOPY_WRITER_TEMP_INFIX) - 1) - TEMP_SUFFIX_LEN)
 
@@ -44,6 +54,9 @@ struct copy {
 	int dir_fd;
 	int fd;
 	uint32_t flags;
+	uint64_t buf_off; /* where the buffered run starts in the file */
+	size_t buf_len;   /* bytes of it in the writer's buffer */
+	uint64_t wb_start, wb_end; /* written, writeback not started yet */
 	char *name;
 	char *temp;   /* NULL once renamed into place */
 	char *target; /* "/dir/name" for messages */
@@ -59,6 +72,7 @@ struct hv_fcopy_writer {
 	gid_t gid;
 	bool no_openat2;
 	unsigned temp_counter;
+	uint8_t *buf; /* WRITE_BUFFER_SIZE, allocated at the first WRITE */
 	struct copy copy;
 };
 
@@ -444,6 +458,101 @@ int hv_fcopy_writer_start(struct hv_fcopy_writer *w, const char *dir, const char
 	return 0;
 }
 
+int hv_fcopy_writer_reserve(struct hv_fcopy_writer *w, uint64_t size)
+{
+	struct copy *c = &w->copy;
+	int r;
+
+	if (!c->open)
+		return -EBADF;
+	if (size == 0)
+		return 0;
+	if (size > (uint64_t)INT64_MAX) {
+		copy_end(c);
+		return -EFBIG;
+	}
+	/* KEEP_SIZE: the file still grows only with the data written. */
+	r = HV_RET_NERRNO(fallocate(c->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)size));
+	if (r == -EOPNOTSUPP || r == -ENOSYS || r == -EINVAL) {
+		hv_log_debug_errno(r, "fcopy: cannot reserve %" PRIu64 " bytes for %s, writing without: %m", size,
+				   c->target);
+		return 0;
+	}
+	if (r < 0)
+		copy_end(c);
+	return r;
+}
+
+/* Start the writeback of what was written since the last time. */
+static void start_writeback(struct copy *c)
+{
+	if (c->wb_end > c->wb_start &&
+	    sync_file_range(c->fd, (off_t)c->wb_start, (off_t)(c->wb_end - c->wb_start), SYNC_FILE_RANGE_WRITE) < 0)
+		hv_log_debug_errno(hv_negative_errno(), "fcopy: sync_file_range() failed, ignoring: %m");
+	c->wb_start = c->wb_end;
+}
+
+/* Write the buffered run and start its writeback (so the fsync at
+ * COMPLETE has little left to do); the buffer is empty afterwards. */
+static int flush(struct hv_fcopy_writer *w)
+{
+	struct copy *c = &w->copy;
+	uint64_t off = c->buf_off;
+	size_t len = c->buf_len;
+	int r;
+
+	if (len == 0)
+		return 0;
+	c->buf_len = 0;
+	c->buf_off = off + len;
+	r = hv_pwrite_all(c->fd, w->buf, len, (off_t)off);
+	if (r < 0)
+		return r;
+	if (off != c->wb_end) {
+		start_writeback(c);
+		c->wb_start = off;
+	}
+	c->wb_end = off + len;
+	if (c->wb_end - c->wb_start >= WRITEBACK_CHUNK)
+		start_writeback(c);
+	return 0;
+}
+
+/* Gather size bytes at offset into the run, writing it out when it is
+ * full or when offset does not continue it. */
+static int gather(struct hv_fcopy_writer *w, uint64_t offset, const uint8_t *data, size_t size)
+{
+	struct copy *c = &w->copy;
+	int r;
+
+	if (!w->buf) {
+		w->buf = malloc(WRITE_BUFFER_SIZE);
+		if (!w->buf) /* write through, unbuffered */
+			return hv_pwrite_all(c->fd, data, size, (off_t)offset);
+	}
+	if (c->buf_len > 0 && offset != c->buf_off + c->buf_len) {
+		r = flush(w);
+		if (r < 0)
+			return r;
+	}
+	if (c->buf_len == 0)
+		c->buf_off = offset;
+	while (size > 0) {
+		size_t n = HV_MIN(size, WRITE_BUFFER_SIZE - c->buf_len);
+
+		memcpy(w->buf + c->buf_len, data, n);
+		c->buf_len += n;
+		data += n;
+		size -= n;
+		if (c->buf_len == WRITE_BUFFER_SIZE) {
+			r = flush(w);
+			if (r < 0)
+				return r;
+		}
+	}
+	return 0;
+}
+
 int hv_fcopy_writer_write(struct hv_fcopy_writer *w, uint64_t offset, const void *data, size_t size)
 {
 	struct copy *c = &w->copy;
@@ -456,7 +565,7 @@ int hv_fcopy_writer_write(struct hv_fcopy_writer *w, uint64_t offset, const void
 	else if (offset > (uint64_t)INT64_MAX || size > (uint64_t)INT64_MAX - offset)
 		r = -EFBIG;
 	else
-		r = hv_pwrite_all(c->fd, data, size, (off_t)offset);
+		r = gather(w, offset, data, size);
 	if (r < 0)
 		copy_end(c);
 	return r;
@@ -490,8 +599,10 @@ int hv_fcopy_writer_complete(struct hv_fcopy_writer *w)
 
 	if (!c->open)
 		return -EBADF;
+	r = flush(w);
 	/* Mode before owner, as in make_dir(). */
-	r = HV_RET_NERRNO(fchmod(c->fd, w->file_mode));
+	if (r >= 0)
+		r = HV_RET_NERRNO(fchmod(c->fd, w->file_mode));
 	if (r >= 0)
 		r = apply_owner(w, c->fd);
 	if (r >= 0)
@@ -563,6 +674,7 @@ struct hv_fcopy_writer *hv_fcopy_writer_free(struct hv_fcopy_writer *w)
 		free(w->roots[i].resolved);
 	}
 	free(w->roots);
+	free(w->buf);
 	free(w);
 	return NULL;
 }

@@ -24,8 +24,16 @@
  * Atomicity.  Data goes to a temporary file beside the target,
  * ".<name>.hvfcopy-XXXXXX" (name shortened to fit NAME_MAX, random suffix,
  * O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600 so nobody reads a partial file).
- * WRITE is a pwrite at any offset.  COMPLETE applies owner, group and mode,
- * fsyncs the file, renames it into place and fsyncs the directory.  Without
+ * The space the host announced can be reserved at once (fallocate, the
+ * file's size unchanged), so a copy that cannot fit fails before any data
+ * is sent.  WRITE takes data at any offset; data that continues the
+ * previous WRITE is gathered and written in 64 KiB pieces (a system call
+ * per ten fragments, whole pages), and the writeback of every 8 MiB
+ * written is started at once (sync_file_range), so the fsync at COMPLETE
+ * has little left to do; a write error of a gathered piece is reported by
+ * the WRITE or COMPLETE that writes it.  COMPLETE
+ * writes what is gathered, applies owner, group and mode, fsyncs the file,
+ * renames it into place and fsyncs the directory.  Without
  * OVER_WRITE the rename is renameat2(RENAME_NOREPLACE) (link + unlink on
  * file systems that lack it), so a file that appeared during the copy is
  * not clobbered (-EEXIST).  Cancel, any failure and freeing the writer
@@ -94,8 +102,14 @@ int hv_fcopy_writer_check_name(const char *name);
  * file.  flags are the host's copy_flags; unknown bits are ignored.
  */
 int hv_fcopy_writer_start(struct hv_fcopy_writer *w, const char *dir, const char *name, uint32_t flags);
-/* WRITE: size bytes at offset into the temporary file.  Any failure
- * cancels the copy. */
+/*
+ * Reserve size bytes for the open copy (fallocate with FALLOC_FL_KEEP_SIZE).
+ * 0 also when the file system cannot (nothing reserved); -ENOSPC, -EDQUOT,
+ * -EFBIG and other failures cancel the copy.
+ */
+int hv_fcopy_writer_reserve(struct hv_fcopy_writer *w, uint64_t size);
+/* WRITE: size bytes at offset into the temporary file (gathered when they
+ * continue the last WRITE, see above).  Any failure cancels the copy. */
 int hv_fcopy_writer_write(struct hv_fcopy_writer *w, uint64_t offset, const void *data, size_t size);
 /* COMPLETE: owner, mode, fsync, rename into place, fsync the directory.
  * The copy is over either way; on failure nothing is left behind. */

@@ -11,7 +11,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +22,7 @@
 
 #include "base/log.h"
 #include "base/macros.h"
+#include "platform/spawn.h"
 #include "services/vss-hooks.h"
 
 #define POLL_FALLBACK_USEC (20 * 1000)
@@ -237,12 +237,9 @@ static bool try_reap(struct hv_vss_hook *h, bool block)
 
 static int spawn_hook(struct hv_vss_hook *h, const char *dir, const char *argument)
 {
-	static char *const envp[] = { (char *)"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				      (char *)"LANG=C.UTF-8", NULL };
+	/* A group of its own: a timeout kills whatever the hook started too. */
+	struct hv_spawn_options o = { .new_process_group = true };
 	_cleanup_free_ char *path = NULL;
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, defaults;
 	int pipefd[2], r;
 	char *argv[3];
 	pid_t pid;
@@ -256,55 +253,17 @@ static int spawn_hook(struct hv_vss_hook *h, const char *dir, const char *argume
 		return -errno;
 	/* Non-blocking is for our end only. */
 	(void)fcntl(pipefd[1], F_SETFL, 0);
-
-	r = posix_spawn_file_actions_init(&fa);
-	if (r != 0) {
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -r;
-	}
-	r = posix_spawnattr_init(&attr);
-	if (r != 0) {
-		posix_spawn_file_actions_destroy(&fa);
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -r;
-	}
-	/* The daemon blocks SIGTERM/SIGINT/SIGHUP for sd-event: not the hook. */
-	sigemptyset(&none);
-	sigemptyset(&defaults);
-	sigaddset(&defaults, SIGTERM);
-	sigaddset(&defaults, SIGINT);
-	sigaddset(&defaults, SIGHUP);
-	sigaddset(&defaults, SIGPIPE);
-	sigaddset(&defaults, SIGCHLD);
-	r = posix_spawnattr_setsigmask(&attr, &none);
-	if (r == 0)
-		r = posix_spawnattr_setsigdefault(&attr, &defaults);
-	if (r == 0)
-		r = posix_spawnattr_setpgroup(&attr, 0);
-	if (r == 0)
-		r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-							    POSIX_SPAWN_SETPGROUP);
-	if (r == 0)
-		r = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	if (r == 0)
-		r = posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
-	if (r == 0)
-		r = posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDERR_FILENO);
+	o.stdout_fd = o.stderr_fd = pipefd[1];
 	argv[0] = path;
 	argv[1] = (char *)argument;
 	argv[2] = NULL;
 	h->start_mono = now_usec(CLOCK_MONOTONIC);
 	h->result.start_usec = now_usec(CLOCK_REALTIME);
-	if (r == 0)
-		r = posix_spawn(&pid, path, &fa, &attr, argv, envp);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
+	r = hv_spawn(argv, &o, &pid);
 	close(pipefd[1]);
-	if (r != 0) {
+	if (r < 0) {
 		close(pipefd[0]);
-		return -r;
+		return r;
 	}
 	h->pid = pid;
 	h->outfd = pipefd[0];

@@ -342,8 +342,10 @@ int hv_chardev_dispatch(struct hv_chardev *c)
 		return -EINVAL;
 	if (c->fd < 0)
 		return -ENOTCONN;
-	n = io_read(c, c->buf, c->max_msg_size);
-	if (n == -EAGAIN)
+	/* One read: a signal that ends it (EINTR) returns to the caller,
+	 * which may be waiting in it on purpose (daemon-chardev.h). */
+	n = c->io->read(c->io_userdata, c->fd, c->buf, c->max_msg_size);
+	if (n == -EAGAIN || n == -EINTR)
 		return 0;
 	if (n < 0 || (size_t)n < c->min_msg_size) {
 		/* EINVAL (our buffer too small for what the kernel holds), EBADF

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "base/errno-util.h"
+#include "base/guid-text.h"
 #include "base/log.h"
 #include "base/macros.h"
 #include "base/path.h"
@@ -96,31 +97,6 @@ static void guid_text(const struct hv_guid *g, char ret[static HV_UIO_GUID_STRIN
 	*o = '\0';
 }
 
-/* "{XXXXXXXX-...}" as sysfs or a directory name has it: braces optional,
- * either case; -> lower case without braces. */
-static int normalize_guid(const char *s, char ret[static HV_UIO_GUID_STRING_MAX])
-{
-	char buf[HV_UIO_GUID_STRING_MAX];
-	size_t n = strlen(s);
-
-	if (n == HV_UIO_GUID_STRING_MAX + 1 && s[0] == '{' && s[n - 1] == '}') {
-		s++;
-		n -= 2;
-	}
-	if (n != HV_UIO_GUID_STRING_MAX - 1)
-		return -EINVAL;
-	for (size_t i = 0; i < n; i++) {
-		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-
-		if (dash ? s[i] != '-' : !isxdigit((unsigned char)s[i]))
-			return -EINVAL;
-		buf[i] = (char)tolower((unsigned char)s[i]);
-	}
-	buf[n] = '\0';
-	memcpy(ret, buf, sizeof(buf));
-	return 0;
-}
-
 /* ---- find ---- */
 
 static int read_guid_attr(const struct hv_path *p, const char *dev, const char *attr,
@@ -134,7 +110,7 @@ static int read_guid_attr(const struct hv_path *p, const char *dev, const char *
 	k = hv_path_read_text(p, path, 128, &text);
 	if (k < 0)
 		return k;
-	return normalize_guid(text, ret);
+	return hv_guid_text_normalize(text, ret);
 }
 
 static int read_u32_attr(const struct hv_path *p, const char *abs, int base, uint32_t *ret)
@@ -201,7 +177,7 @@ static int device_instance(const struct hv_path *p, const char *dev, char ret[st
 {
 	if (read_guid_attr(p, dev, "device_id", ret) == 0)
 		return 0;
-	return normalize_guid(dev, ret);
+	return hv_guid_text_normalize(dev, ret);
 }
 
 static int fill_device(const struct hv_path *p, const char *dev, const char *instance, struct hv_uio_device *ret)

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/guid-text.h"
 #include "transport/ring.h"
 
 struct hv_path;
@@ -37,7 +38,7 @@ struct hv_path;
 struct hv_guid;
 
 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" plus NUL (= HV_GUID_STRING_MAX). */
-#define HV_UIO_GUID_STRING_MAX 37
+#define HV_UIO_GUID_STRING_MAX HV_GUID_TEXT_MAX
 
 struct hv_uio_device {
 	char instance[HV_UIO_GUID_STRING_MAX]; /* "eb765408-105f-49b6-b4aa-c123b64d17d4" */
