@@ -220,6 +220,30 @@ Test(path, from_env)
 
 /* ---- cleanup macros ---- */
 
+Test(path, normalize)
+{
+	static const struct {
+		const char *in, *out;
+	} ok[] = {
+		{ "/a//./b/", "/a/b" }, { "", "/" }, { "/", "/" }, { "a/b", "/a/b" },
+		{ "//./", "/" }, { "/srv/in coming/", "/srv/in coming" }, { "/.a/..b", "/.a/..b" },
+	};
+	static const char *const bad[] = { "..", "/a/../b", "/a/..", "../x" };
+	char *out;
+
+	for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
+		cr_assert_eq(hv_path_normalize(ok[i].in, strlen(ok[i].in), &out), 0, "%s", ok[i].in);
+		cr_assert_str_eq(out, ok[i].out);
+		free(out);
+	}
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		cr_assert_eq(hv_path_normalize(bad[i], strlen(bad[i]), &out), -EINVAL, "%s", bad[i]);
+	/* Only len bytes count. */
+	cr_assert_eq(hv_path_normalize("/a/b/../c", 4, &out), 0);
+	cr_assert_str_eq(out, "/a/b");
+	free(out);
+}
+
 Test(macros, take_and_cleanup)
 {
 	_cleanup_close_ int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);

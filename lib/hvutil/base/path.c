@@ -227,3 +227,37 @@ int hv_pwrite_all(int fd, const void *buf, size_t len, off_t off)
 	}
 	return 0;
 }
+
+int hv_path_normalize(const char *s, size_t len, char **ret)
+{
+	_cleanup_free_ char *out = NULL;
+	size_t i = 0, j = 0;
+
+	out = malloc(len + 2);
+	if (!out)
+		return -ENOMEM;
+	while (i < len) {
+		size_t start, n;
+
+		while (i < len && s[i] == '/')
+			i++;
+		if (i >= len)
+			break;
+		start = i;
+		while (i < len && s[i] != '/')
+			i++;
+		n = i - start;
+		if (n == 1 && s[start] == '.')
+			continue;
+		if (n == 2 && s[start] == '.' && s[start + 1] == '.')
+			return -EINVAL;
+		out[j++] = '/';
+		memcpy(out + j, s + start, n);
+		j += n;
+	}
+	if (j == 0)
+		out[j++] = '/';
+	out[j] = '\0';
+	*ret = TAKE_PTR(out);
+	return 0;
+}

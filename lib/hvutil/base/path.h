@@ -40,6 +40,14 @@ int hv_read_text_file(const char *path, size_t max, char **ret);
 /* mkdir -p of an already resolved directory path: every missing component
  * is created with mode; existing ones are left alone.  -errno. */
 int hv_mkdir_p(const char *dir, mode_t mode);
+
+/*
+ * The len bytes at s as a clean absolute path: "//" collapsed, "."
+ * components dropped, no trailing "/"; a relative path is taken from "/"
+ * and "" is "/".  -EINVAL for a ".." component (nothing is ever resolved
+ * upwards, so no root can be escaped); the result is malloc'd.
+ */
+int hv_path_normalize(const char *s, size_t len, char **ret);
 /* write(2) all of buf, retrying on EINTR and short writes.  -errno. */
 int hv_write_all(int fd, const void *buf, size_t len);
 /* pwrite(2) all of buf at off, the same way.  -errno. */

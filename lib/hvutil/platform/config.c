@@ -314,44 +314,13 @@ const struct hv_config_type hv_config_string = {
 	.free = string_free,
 };
 
-/*
- * The len bytes at s as an absolute path, "//" collapsed and "." components
- * dropped; ".." is refused (no escaping a root).  Shared by path and paths.
- */
+/* The len bytes at s as an absolute path (hv_path_normalize: "//" and "."
+ * dropped, ".." refused, so no root is escaped).  Shared by path and paths. */
 static int path_normalize(const char *s, size_t len, char **ret)
 {
-	_cleanup_free_ char *out = NULL;
-	size_t i = 0, j = 0;
-
 	if (len == 0 || s[0] != '/' || len >= PATH_MAX)
 		return -EINVAL;
-	out = malloc(len + 1);
-	if (!out)
-		return -ENOMEM;
-	while (i < len) {
-		size_t start, n;
-
-		while (i < len && s[i] == '/')
-			i++;
-		if (i >= len)
-			break;
-		start = i;
-		while (i < len && s[i] != '/')
-			i++;
-		n = i - start;
-		if (n == 1 && s[start] == '.')
-			continue;
-		if (n == 2 && s[start] == '.' && s[start + 1] == '.')
-			return -EINVAL;
-		out[j++] = '/';
-		memcpy(out + j, s + start, n);
-		j += n;
-	}
-	if (j == 0)
-		out[j++] = '/';
-	out[j] = '\0';
-	*ret = TAKE_PTR(out);
-	return 0;
+	return hv_path_normalize(s, len, ret);
 }
 
 static int path_parse(const struct hv_config_item *item, const char *value, void *field)

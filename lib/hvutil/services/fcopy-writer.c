@@ -86,47 +86,6 @@ void hv_fcopy_writer_options_init(struct hv_fcopy_writer_options *o)
 	};
 }
 
-/*
- * "/a//./b/" -> "/a/b", "" -> "/", "a/b" -> "/a/b" (relative is taken from
- * "/").  -EINVAL for a ".." component: nothing is ever resolved upwards.
- */
-static int normalize_dir(const char *s, char **ret)
-{
-	size_t len = strlen(s), j = 0;
-	char *out;
-
-	out = malloc(len + 2);
-	if (!out)
-		return -ENOMEM;
-	for (const char *p = s; *p;) {
-		const char *start;
-		size_t n;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		start = p;
-		while (*p && *p != '/')
-			p++;
-		n = (size_t)(p - start);
-		if (n == 1 && start[0] == '.')
-			continue;
-		if (n == 2 && start[0] == '.' && start[1] == '.') {
-			free(out);
-			return -EINVAL;
-		}
-		out[j++] = '/';
-		memcpy(out + j, start, n);
-		j += n;
-	}
-	if (j == 0)
-		out[j++] = '/';
-	out[j] = '\0';
-	*ret = out;
-	return 0;
-}
-
 int hv_fcopy_writer_check_name(const char *name)
 {
 	size_t len;
@@ -416,7 +375,7 @@ int hv_fcopy_writer_start(struct hv_fcopy_writer *w, const char *dir, const char
 		return r;
 	if (!dir)
 		return -EINVAL;
-	r = normalize_dir(dir, &norm);
+	r = hv_path_normalize(dir, strlen(dir), &norm);
 	if (r < 0)
 		return r;
 	root = root_for(w, norm, &rel);
@@ -686,7 +645,7 @@ static int add_root(struct hv_fcopy_writer *w, const struct hv_path *path, const
 
 	if (dir[0] != '/')
 		return -EINVAL;
-	k = normalize_dir(dir, &r->name);
+	k = hv_path_normalize(dir, strlen(dir), &r->name);
 	if (k < 0)
 		return k;
 	w->n_roots++;
