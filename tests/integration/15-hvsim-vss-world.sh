@@ -21,41 +21,7 @@ hvsim_need_vss
 [ -x /usr/sbin/hv_vss_daemon ] || hv_skip "/usr/sbin/hv_vss_daemon missing (Debian package hyperv-daemons)"
 hv_tmpdir
 
-cat >"$T/vss.ini" <<'EOF'
-[world]
-name = vss
-base = default
-
-[root]
-own = yes
-install = /usr/sbin/hv_vss_daemon
-
-[filesystem data]
-type = ext4
-mountpoint = /srv/data
-bind = /srv/data-bind
-
-[filesystem x]
-type = xfs
-mountpoint = /srv/xfs
-
-[filesystem b]
-type = btrfs
-mountpoint = /srv/btrfs
-subvolumes = sub1
-bind = sub1:/srv/sub1
-
-[filesystem ro]
-type = ext4
-size = 16M
-mountpoint = /srv/ro
-read_only = yes
-
-[filesystem img]
-type = ext4
-loop_file = data:/images/img.ext4
-mountpoint = /srv/img
-EOF
+cp "$HV_SRCDIR/tests/fixtures/worlds/vss-mixed.ini" "$T/vss.ini"
 
 # Devices of the running world, to check they are gone after it.
 world_devs() {
@@ -99,7 +65,7 @@ wait_hvsim 143 "default world"
 hvsim_vss_status freeze >/dev/null 2>&1 && hv_fail "a world that ended still answers"
 
 # --- the world with a root of its own -------------------------------------------------
-hvsim_vss_world "$T/vss.ini"
+hvsim_vss_world "$T/vss.ini" --install /usr/sbin/hv_vss_daemon
 world_devs
 data=$(hvsim_fs_dev data); x=$(hvsim_fs_dev x); b=$(hvsim_fs_dev b); ro=$(hvsim_fs_dev ro); img=$(hvsim_fs_dev img)
 # mount point, type, source of every mount the world sees
@@ -179,7 +145,7 @@ check_clean "after SIGKILL of the world's command"
 
 # --- teardown: hvsim stopped with SIGTERM ---------------------------------------------------
 rm -rf "$T/state"
-hvsim_vss_world "$T/vss.ini"
+hvsim_vss_world "$T/vss.ini" --install /usr/sbin/hv_vss_daemon
 world_devs
 kill -TERM "$HVSIM_PID"
 wait_hvsim 143 "SIGTERM to hvsim"

@@ -47,41 +47,8 @@ vssd_need() {
 	[ -x "$HVCTL" ] || hv_skip "$HVCTL not built"
 }
 
-vssd_world_file() {
-	cat >"$1" <<'EOF'
-[world]
-name = vssd
-base = default
-
-[root]
-own = yes
-
-[filesystem data]
-type = ext4
-mountpoint = /srv/data
-bind = /srv/data-bind
-
-[filesystem x]
-type = xfs
-mountpoint = /srv/xfs
-
-[filesystem b]
-type = btrfs
-mountpoint = /srv/btrfs
-subvolumes = sub1
-bind = sub1:/srv/sub1
-
-[filesystem ro]
-type = ext4
-size = 16M
-mountpoint = /srv/ro
-read_only = yes
-
-[filesystem img]
-type = ext4
-loop_file = data:/images/img.ext4
-mountpoint = /srv/img
-EOF
+vssd_world_file() { # copy of tests/fixtures/worlds/vss-mixed.ini, for tests that add to it
+	cp "$HV_SRCDIR/tests/fixtures/worlds/vss-mixed.ini" "$1"
 }
 
 vssd_world() {
