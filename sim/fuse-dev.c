@@ -35,6 +35,7 @@ struct node {
 	struct hvsim_fuse_queue readers;
 	struct fuse_pollhandle *ph;
 	pid_t opener;
+	uint64_t polls;
 };
 
 struct hvsim_fuse {
@@ -296,6 +297,7 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi, s
 		fuse_reply_poll(req, POLLERR | POLLHUP);
 		return;
 	}
+	n->polls++;
 	if (ph) {
 		if (n->ph)
 			fuse_pollhandle_destroy(n->ph);
@@ -412,4 +414,11 @@ unsigned hvsim_fuse_waiting_readers(const struct hvsim_fuse *f, enum hvsim_cdev_
 	if (!f || k < 0 || k >= _HVSIM_CDEV_MAX)
 		return 0;
 	return hvsim_fuse_queue_length(&f->nodes[k].readers);
+}
+
+uint64_t hvsim_fuse_polls(const struct hvsim_fuse *f, enum hvsim_cdev_kind k)
+{
+	if (!f || k < 0 || k >= _HVSIM_CDEV_MAX)
+		return 0;
+	return f->nodes[k].polls;
 }

@@ -45,3 +45,6 @@ void hvsim_fuse_readable(struct hvsim_fuse *f, enum hvsim_cdev_kind k);
 pid_t hvsim_fuse_opener(const struct hvsim_fuse *f, enum hvsim_cdev_kind k);
 /* Reads blocked on node k right now. */
 unsigned hvsim_fuse_waiting_readers(const struct hvsim_fuse *f, enum hvsim_cdev_kind k);
+/* poll() calls on node k since the start (each a FUSE round trip here, a
+ * function call in the kernel): how a daemon waits shows in this. */
+uint64_t hvsim_fuse_polls(const struct hvsim_fuse *f, enum hvsim_cdev_kind k);

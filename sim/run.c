@@ -153,6 +153,7 @@ static json_object *device_status(struct runtime *rt, enum hvsim_cdev_kind k)
 	json_object_object_add(o, "waiting_on_daemon", json_object_new_boolean(hvsim_cdev_busy(c)));
 	add_u64(o, "pending_message_bytes", hvsim_cdev_pending(c));
 	add_u64(o, "blocked_reads", hvsim_fuse_waiting_readers(rt->fuse, k));
+	add_u64(o, "polls", hvsim_fuse_polls(rt->fuse, k));
 	add_u64(o, "host_queued", hvsim_cdev_host_queued(c));
 	if (hvsim_cdev_negotiated(c, &fw, &srv)) {
 		snprintf(v, sizeof(v), "%u.%u", fw.major, fw.minor);

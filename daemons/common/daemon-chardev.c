@@ -5,10 +5,17 @@
  * above both.
  */
 #include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
 
 #include "base/errno-util.h"
 #include "base/log.h"
@@ -127,10 +134,25 @@ int hv_daemon_chardev_new_fcopy(const struct hv_path *p, struct hv_chardev **ret
 struct hv_daemon_chardev {
 	struct hv_daemon *daemon;
 	struct hv_chardev *chardev;
-	struct hv_sd_io *io;
+	struct hv_sd_io *io; /* on the loop only */
 	sd_event_source *retry;
 	uint64_t retry_usec;
 	bool waiting_logged;
+
+	/* The reader (hv_daemon_chardev_start_reader). */
+	bool reader;
+	bool reader_running;
+	pthread_t thread;
+	int reader_result; /* the reader's last word, read after the join */
+	int ended_fd;      /* eventfd: the reader has ended */
+	sd_event_source *ended_source;
+	sd_event_source *status_tick;
+	_Atomic uint64_t handled;
+	atomic_bool stopping; /* the loop wants the reader gone */
+	atomic_bool in_read;  /* the reader waits (or is about to wait) for the kernel */
+	uint64_t handled_seen; /* by the status tick */
+	const struct hv_chardev_io *below; /* the chardev's own io, which the reader's wraps */
+	void *below_userdata;
 };
 
 static int io_get_fd(void *object)
@@ -149,6 +171,7 @@ static uint64_t io_get_generation(void *object)
 }
 
 static int arm_retry(struct hv_daemon_chardev *dc);
+static int reader_start(struct hv_daemon_chardev *dc);
 
 /* Open; 0 and attached when registered, 0 and waiting on ENOENT, < 0 fatal (logged). */
 static int try_open(struct hv_daemon_chardev *dc)
@@ -178,6 +201,11 @@ static int try_open(struct hv_daemon_chardev *dc)
 		if (r < 0)
 			return hv_log_err_errno(r, "Failed to watch the %s device: %m",
 						hv_chardev_get_name(dc->chardev));
+	}
+	if (dc->reader) {
+		r = reader_start(dc);
+		if (r < 0)
+			return r;
 	}
 	(void)hv_daemon_status(dc->daemon, "Registered with the kernel (%s)", hv_chardev_get_name(dc->chardev));
 	return hv_daemon_ready(dc->daemon);
@@ -212,14 +240,9 @@ static int arm_retry(struct hv_daemon_chardev *dc)
 	return 0;
 }
 
-static int io_dispatch(void *object, uint32_t revents)
+/* dispatch failed with r: 0 carried on (waiting for the device), < 0 fatal (logged). */
+static int after_failure(struct hv_daemon_chardev *dc, int r)
 {
-	struct hv_daemon_chardev *dc = object;
-	int r;
-
-	r = hv_chardev_dispatch(dc->chardev);
-	if (r >= 0)
-		return 0;
 	if (hv_chardev_get_fd(dc->chardev) >= 0)
 		return r; /* the service failed; it logged why */
 	/* The device failed and could not be reopened. */
@@ -231,6 +254,15 @@ static int io_dispatch(void *object, uint32_t revents)
 	return hv_log_err_errno(r, "%s", hv_chardev_get_error(dc->chardev) ?: "Lost the device");
 }
 
+static int io_dispatch(void *object, uint32_t revents)
+{
+	struct hv_daemon_chardev *dc = object;
+	int r;
+
+	r = hv_chardev_dispatch(dc->chardev);
+	return r >= 0 ? 0 : after_failure(dc, r);
+}
+
 static const struct hv_sd_io_ops chardev_io_ops = {
 	.get_fd = io_get_fd,
 	.get_events = io_get_events,
@@ -238,18 +270,226 @@ static const struct hv_sd_io_ops chardev_io_ops = {
 	.dispatch = io_dispatch,
 };
 
+/* ---- the reader ---- */
+
+/*
+ * The reader leaves a blocking read() when the loop stops it: the loop sets
+ * `stopping` and sends the reader STOP_SIGNAL, whose handler does nothing
+ * but is installed without SA_RESTART, so the read ends with EINTR (the
+ * kernel's device and hvsim's alike) and the reader sees the flag.  The
+ * reader is the one thread with the signal unblocked, and it is sent only
+ * while the reader is in (or about to enter) read(), again every few
+ * milliseconds until it is gone, which also covers a signal that lands
+ * just before the read starts.  (pthread_cancel() would do without a
+ * signal of ours, but unwinding a cancelled thread confuses
+ * AddressSanitizer, and the tests run under it.)
+ */
+#define STOP_SIGNAL (SIGRTMIN + 7)
+#define STOP_RESEND_NSEC (10 * 1000 * 1000)
+
+static void on_stop_signal(int sig)
+{
+}
+
+/* The chardev's io as it was, with read() marked as where the reader waits. */
+static int reader_io_open(void *userdata, const char *path, int flags)
+{
+	struct hv_daemon_chardev *dc = userdata;
+
+	return dc->below->open(dc->below_userdata, path, flags);
+}
+
+static int reader_io_close(void *userdata, int fd)
+{
+	struct hv_daemon_chardev *dc = userdata;
+
+	return dc->below->close(dc->below_userdata, fd);
+}
+
+static ssize_t reader_io_read(void *userdata, int fd, void *buf, size_t size)
+{
+	struct hv_daemon_chardev *dc = userdata;
+	ssize_t n;
+
+	atomic_store(&dc->in_read, true);
+	n = atomic_load(&dc->stopping) ? -EINTR : dc->below->read(dc->below_userdata, fd, buf, size);
+	atomic_store(&dc->in_read, false);
+	return n;
+}
+
+static ssize_t reader_io_write(void *userdata, int fd, const void *buf, size_t size)
+{
+	struct hv_daemon_chardev *dc = userdata;
+
+	return dc->below->write(dc->below_userdata, fd, buf, size);
+}
+
+static const struct hv_chardev_io reader_io = {
+	.open = reader_io_open,
+	.close = reader_io_close,
+	.read = reader_io_read,
+	.write = reader_io_write,
+};
+
+/* A device that honours O_NONBLOCK (the tests' fake kernel) said EAGAIN:
+ * wait for it the ordinary way.  The kernel's never do. */
+static int reader_wait(struct hv_daemon_chardev *dc)
+{
+	struct pollfd p = { .fd = hv_chardev_get_fd(dc->chardev), .events = POLLIN };
+	int r;
+
+	if (p.fd < 0)
+		return -ENOTCONN;
+	atomic_store(&dc->in_read, true);
+	r = atomic_load(&dc->stopping) ? 0 : poll(&p, 1, -1);
+	atomic_store(&dc->in_read, false);
+	return r < 0 && errno != EINTR ? hv_negative_errno() : 0;
+}
+
+static void *reader_main(void *userdata)
+{
+	struct hv_daemon_chardev *dc = userdata;
+	int r;
+
+	for (;;) {
+		if (atomic_load(&dc->stopping)) {
+			r = 0;
+			break;
+		}
+		r = hv_chardev_dispatch(dc->chardev);
+		if (r > 0) {
+			atomic_fetch_add_explicit(&dc->handled, 1, memory_order_relaxed);
+			continue;
+		}
+		if (r == 0)
+			r = reader_wait(dc);
+		if (r < 0)
+			break;
+	}
+	dc->reader_result = r;
+	(void)eventfd_write(dc->ended_fd, 1);
+	return NULL;
+}
+
+static void reader_join(struct hv_daemon_chardev *dc, bool stop)
+{
+	struct timespec deadline;
+
+	if (!dc->reader_running)
+		return;
+	if (stop) {
+		atomic_store(&dc->stopping, true);
+		for (;;) {
+			if (atomic_load(&dc->in_read))
+				(void)pthread_kill(dc->thread, STOP_SIGNAL);
+			(void)clock_gettime(CLOCK_REALTIME, &deadline);
+			deadline.tv_nsec += STOP_RESEND_NSEC;
+			if (deadline.tv_nsec >= 1000000000) {
+				deadline.tv_sec++;
+				deadline.tv_nsec -= 1000000000;
+			}
+			if (pthread_timedjoin_np(dc->thread, NULL, &deadline) == 0)
+				break;
+		}
+	} else {
+		(void)pthread_join(dc->thread, NULL);
+	}
+	dc->reader_running = false;
+	dc->status_tick = sd_event_source_disable_unref(dc->status_tick);
+}
+
+/* The reader ended: the device failed and could not be reopened, or a
+ * callback failed.  Carry on as the loop would have. */
+static int on_reader_ended(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct hv_daemon_chardev *dc = userdata;
+	eventfd_t v;
+	int r;
+
+	(void)eventfd_read(dc->ended_fd, &v);
+	if (!dc->reader_running)
+		return 0;
+	reader_join(dc, false);
+	r = after_failure(dc, dc->reader_result);
+	return r < 0 ? hv_daemon_exit(dc->daemon, r) : 0;
+}
+
+/* The reader cannot touch the loop: the status file learns of its work here. */
+static int on_status_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct hv_daemon_chardev *dc = userdata;
+	uint64_t handled = atomic_load_explicit(&dc->handled, memory_order_relaxed);
+	int r;
+
+	if (handled != dc->handled_seen) {
+		dc->handled_seen = handled;
+		hv_daemon_touch_status(dc->daemon);
+	}
+	r = sd_event_source_set_time(s, usec + HV_USEC_PER_SEC);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	if (r < 0)
+		hv_log_debug_errno(r, "Failed to re-arm the status tick: %m");
+	return 0;
+}
+
+static int reader_start(struct hv_daemon_chardev *dc)
+{
+	struct sigaction sa = { .sa_handler = on_stop_signal }; /* no SA_RESTART */
+	sigset_t all, old;
+	int r;
+
+	if (dc->reader_running)
+		return 0;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(STOP_SIGNAL, &sa, NULL) < 0)
+		return hv_log_err_errno(hv_negative_errno(), "Failed to set up the reader's stop signal: %m");
+	atomic_store(&dc->stopping, false);
+	if (!dc->status_tick) {
+		sd_event *e = hv_daemon_get_event(dc->daemon);
+		uint64_t now;
+
+		r = sd_event_now(e, CLOCK_MONOTONIC, &now);
+		if (r >= 0)
+			r = sd_event_add_time(e, &dc->status_tick, CLOCK_MONOTONIC, now + HV_USEC_PER_SEC, 0,
+					      on_status_tick, dc);
+		if (r < 0)
+			return hv_log_err_errno(r, "Failed to arm the status timer: %m");
+	}
+	/* Signals are the loop's business, but for the one that stops it. */
+	sigfillset(&all);
+	sigdelset(&all, STOP_SIGNAL);
+	r = -pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (r < 0)
+		return hv_log_err_errno(r, "Failed to block signals: %m");
+	r = -pthread_create(&dc->thread, NULL, reader_main, dc);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		return hv_log_err_errno(r, "Failed to start the %s reader: %m", hv_chardev_get_name(dc->chardev));
+	dc->reader_running = true;
+	return 0;
+}
+
+/* ---- the object ---- */
+
 struct hv_daemon_chardev *hv_daemon_chardev_free(struct hv_daemon_chardev *dc)
 {
 	if (!dc)
 		return NULL;
+	reader_join(dc, true);
+	if (dc->below)
+		hv_chardev_set_io(dc->chardev, dc->below, dc->below_userdata);
+	sd_event_source_disable_unref(dc->ended_source);
+	sd_event_source_disable_unref(dc->status_tick);
+	hv_safe_close(dc->ended_fd);
 	sd_event_source_disable_unref(dc->retry);
 	hv_sd_io_free(dc->io);
 	free(dc);
 	return NULL;
 }
 
-int hv_daemon_chardev_start(struct hv_daemon *d, struct hv_chardev *c, uint64_t retry_usec,
-			    struct hv_daemon_chardev **ret)
+static int start(struct hv_daemon *d, struct hv_chardev *c, uint64_t retry_usec, bool reader,
+		 struct hv_daemon_chardev **ret)
 {
 	struct hv_daemon_chardev *dc;
 	int r;
@@ -262,7 +502,19 @@ int hv_daemon_chardev_start(struct hv_daemon *d, struct hv_chardev *c, uint64_t 
 	dc->daemon = d;
 	dc->chardev = c;
 	dc->retry_usec = retry_usec > 0 ? retry_usec : 1000000;
-	r = hv_sd_io_attach(hv_daemon_get_event(d), &chardev_io_ops, dc, &dc->io);
+	dc->ended_fd = -EBADF;
+	dc->reader = reader;
+	if (reader) {
+		dc->below = hv_chardev_get_io(c, &dc->below_userdata);
+		hv_chardev_set_io(c, &reader_io, dc);
+		dc->ended_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		r = dc->ended_fd < 0 ? hv_negative_errno() : 0;
+		if (r >= 0)
+			r = sd_event_add_io(hv_daemon_get_event(d), &dc->ended_source, dc->ended_fd, EPOLLIN,
+					    on_reader_ended, dc);
+	} else {
+		r = hv_sd_io_attach(hv_daemon_get_event(d), &chardev_io_ops, dc, &dc->io);
+	}
 	if (r >= 0)
 		r = try_open(dc);
 	if (r < 0) {
@@ -271,4 +523,21 @@ int hv_daemon_chardev_start(struct hv_daemon *d, struct hv_chardev *c, uint64_t 
 	}
 	*ret = dc;
 	return 0;
+}
+
+int hv_daemon_chardev_start(struct hv_daemon *d, struct hv_chardev *c, uint64_t retry_usec,
+			    struct hv_daemon_chardev **ret)
+{
+	return start(d, c, retry_usec, false, ret);
+}
+
+int hv_daemon_chardev_start_reader(struct hv_daemon *d, struct hv_chardev *c, uint64_t retry_usec,
+				   struct hv_daemon_chardev **ret)
+{
+	return start(d, c, retry_usec, true, ret);
+}
+
+uint64_t hv_daemon_chardev_get_handled(const struct hv_daemon_chardev *dc)
+{
+	return dc ? atomic_load_explicit(&dc->handled, memory_order_relaxed) : 0;
 }

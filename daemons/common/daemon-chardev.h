@@ -44,4 +44,33 @@ struct hv_daemon_chardev;
 /* c stays owned by the caller and must outlive the returned object. */
 int hv_daemon_chardev_start(struct hv_daemon *d, struct hv_chardev *c, uint64_t retry_usec,
 			    struct hv_daemon_chardev **ret);
+/*
+ * The same, but the messages are read and handled on a thread of the daemon's
+ * own, the reader, which blocks in read() as the kernel's daemon devices are
+ * made for: one message per read, O_NONBLOCK ignored (PROTOCOL.md §4,
+ * §11.24).  A loop polls before each read, and a poll is a second trip into
+ * the device per message; for file copy, 6 KiB per message, that is as much
+ * as the read and the reply together (bench/README.md, bench/fcopy).
+ *
+ * Opening, registering, READY=1 and waiting for a missing device stay on the
+ * loop, as with hv_daemon_chardev_start(); once registered the device belongs
+ * to the reader, and the loop must not touch c until the object is freed.
+ * The chardev's callbacks (on_message, on_reset) run on the reader: what
+ * they share with the loop's handlers (stop, reload, status) the daemon
+ * guards with a lock of its own, and they must not call sd-event or
+ * hv_daemon functions; the status file is touched for them, once a second
+ * at most, while messages come.  The reader blocks every signal; a device
+ * that fails and cannot be reopened ends it, and the loop takes over as
+ * hv_daemon_chardev_start() does (waiting for ENOENT, else exiting).
+ *
+ * hv_daemon_chardev_free() stops the reader before it returns: a read() it
+ * waits in ends with EINTR (a signal of its own, SIGRTMIN+7, whose handler
+ * does nothing; daemons must leave that signal alone), and a message it is
+ * handling is finished first; so a daemon frees the object first and then,
+ * without the lock, cleans up what the messages left.
+ */
+int hv_daemon_chardev_start_reader(struct hv_daemon *d, struct hv_chardev *c, uint64_t retry_usec,
+				   struct hv_daemon_chardev **ret);
+/* Messages the reader has handled since the start (0 on the loop). */
+uint64_t hv_daemon_chardev_get_handled(const struct hv_daemon_chardev *dc);
 struct hv_daemon_chardev *hv_daemon_chardev_free(struct hv_daemon_chardev *dc);

@@ -5,7 +5,10 @@
  *
  *  - kernels <= 6.9: /dev/vmbus/hv_fcopy, the kernel's daemon ABI (version
  *    handshake FCOPY_VERSION_1, then one message per read, a 4-byte status
- *    per reply), through daemons/common/daemon-chardev.h;
+ *    per reply), through daemons/common/daemon-chardev.h, served by its
+ *    reader thread, which waits in read() instead of polling before each of
+ *    the 6 KiB messages (the loop keeps signals, reloads and the status file;
+ *    `lock` is what the two share: the service);
  *  - kernels >= 6.10: the file-copy VMBus channel itself through
  *    uio_hv_generic (transport/uio.h): IC negotiation and the host's FCOPY
  *    messages on the ring, answered in place.
@@ -28,6 +31,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +67,8 @@ enum waiting {
 
 struct fcopyd {
 	struct hv_daemon *daemon;
+	/* The service, shared with the char device's reader thread. */
+	pthread_mutex_t lock;
 	struct hv_fcopy_service *service;
 	enum hv_fcopy_transport configured;
 	enum hv_fcopy_transport active; /* AUTO: none yet */
@@ -90,7 +96,7 @@ struct fcopyd {
 	uint64_t other_type; /* IC messages of another service, answered HV_E_FAIL */
 };
 
-static struct fcopyd fcopyd;
+static struct fcopyd fcopyd = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static const struct hv_fcopy_service_config *config_of(const struct hv_config *c)
 {
@@ -139,7 +145,7 @@ static int wait_for_device(struct fcopyd *f, enum waiting why)
 	return 0;
 }
 
-/* ---- char device ---- */
+/* ---- char device (on the reader thread) ---- */
 
 static int on_chardev_message(struct hv_chardev *c, void *msg, size_t size, void *userdata)
 {
@@ -148,8 +154,11 @@ static int on_chardev_message(struct hv_chardev *c, void *msg, size_t size, void
 	uint32_t status;
 	int r;
 
+	/* The reply is written after the unlock: the loop waits for the
+	 * service, never for the host. */
+	pthread_mutex_lock(&f->lock);
 	status = hv_fcopy_service_process_daemon(f->service, msg, size);
-	hv_daemon_touch_status(f->daemon);
+	pthread_mutex_unlock(&f->lock);
 	r = hv_fcopy_daemon_encode_reply(status, reply, sizeof(reply));
 	if (r < 0)
 		return hv_log_err_errno(r, "Failed to build a file-copy reply: %m");
@@ -165,7 +174,9 @@ static void on_chardev_reset(struct hv_chardev *c, void *userdata)
 {
 	struct fcopyd *f = userdata;
 
+	pthread_mutex_lock(&f->lock);
 	hv_fcopy_service_cancel(f->service, "the file-copy device was reset");
+	pthread_mutex_unlock(&f->lock);
 }
 
 static const struct hv_chardev_callbacks chardev_callbacks = {
@@ -185,7 +196,7 @@ static int start_chardev(struct fcopyd *f)
 	f->waiting = WAITING_NONE;
 	hv_log_info("Using %s", HV_DEVICE_FCOPY);
 	/* Registers, sends READY=1, and waits by itself if the node goes away. */
-	return hv_daemon_chardev_start(f->daemon, f->chardev, RETRY_USEC, &f->attached);
+	return hv_daemon_chardev_start_reader(f->daemon, f->chardev, RETRY_USEC, &f->attached);
 }
 
 /* ---- uio ---- */
@@ -468,11 +479,13 @@ static int fcopyd_start(struct hv_daemon *d)
 
 static void fcopyd_stop(struct hv_daemon *d)
 {
+	/* First the reader (it finishes the message in hand): then nothing
+	 * else touches the service. */
+	fcopyd.attached = hv_daemon_chardev_free(fcopyd.attached);
 	if (fcopyd.service)
 		hv_fcopy_service_cancel(fcopyd.service, "hv-fcopyd stops");
 	fcopyd.retry = sd_event_source_disable_unref(fcopyd.retry);
 	uio_close(&fcopyd);
-	fcopyd.attached = hv_daemon_chardev_free(fcopyd.attached);
 	fcopyd.chardev = hv_chardev_free(fcopyd.chardev);
 	fcopyd.service = hv_fcopy_service_free(fcopyd.service);
 }
@@ -488,7 +501,9 @@ static int fcopyd_reload(struct hv_daemon *d, const struct hv_config *new_config
 		return r;
 	/* The roots are opened and the strings copied here: nothing points
 	 * into the configuration afterwards. */
+	pthread_mutex_lock(&fcopyd.lock);
 	r = hv_fcopy_service_reconfigure(fcopyd.service, &o);
+	pthread_mutex_unlock(&fcopyd.lock);
 	if (r < 0)
 		return hv_log_err_errno(r, "Failed to apply the [fcopy] roots: %m");
 	if (cfg->transport != (int)fcopyd.configured)
@@ -526,14 +541,20 @@ static int fcopyd_status_extra(struct hv_daemon *d, json_object *extra)
 	char version[32];
 	char device[64] = "";
 
+	int r = 0;
+
 	if (!f || !f->service)
 		return 0;
+	pthread_mutex_lock(&f->lock);
 	hv_fcopy_service_get_stats(f->service, &st);
 	if (hv_fcopy_service_get_current(f->service, &c) == 0 && !(current = copy_json(&c, false)))
-		return -ENOMEM;
-	if (hv_fcopy_service_get_last(f->service, &c) == 0 && !(last = copy_json(&c, true))) {
+		r = -ENOMEM;
+	if (r == 0 && hv_fcopy_service_get_last(f->service, &c) == 0 && !(last = copy_json(&c, true)))
+		r = -ENOMEM;
+	pthread_mutex_unlock(&f->lock);
+	if (r < 0) {
 		json_object_put(current);
-		return -ENOMEM;
+		return r;
 	}
 	if (f->active == HV_FCOPY_TRANSPORT_CHARDEV)
 		snprintf(device, sizeof(device), "%s", HV_DEVICE_FCOPY);

@@ -68,13 +68,19 @@ hvsim_start --world "$T/world.ini"
 declare -A OURS=() REFS=()
 
 run_daemon() { # name array command...
-	local name=$1 pid
+	local name=$1 pid polls0 msgs0
 	declare -n R=$2
 	shift 2
+	polls0=$(hvsim_field fcopy polls)
+	msgs0=$(hvsim_field fcopy to_daemon)
 	hvsim_bg_in "$@"
 	pid=$HV_LAST_PID
 	hvsim_host wait-registered fcopy --timeout 20 || hv_fail "$name did not register"
 	fcopy_scenario "$name"
+	# How it waited: poll() calls on the device (each a FUSE round trip
+	# under hvsim) against the messages it read.
+	R[polls]=$(($(hvsim_field fcopy polls) - polls0))
+	R[messages]=$(($(hvsim_field fcopy to_daemon) - msgs0))
 	# Files of the scenario the daemon still holds open.
 	R[open-files]=$(find "/proc/$pid/fd" -lname "$T/$name/*" 2>/dev/null | wc -l)
 	kill "$pid" 2>/dev/null || hv_fail "$name died during the scenario"
@@ -85,9 +91,15 @@ run_daemon() { # name array command...
 
 run_daemon ours OURS "$FCOPYD" --config "$T/hvutils.conf"
 run_daemon ref REFS "$REF" -n
+hv_note "poll() calls per message read: hv-fcopyd ${OURS[polls]} for ${OURS[messages]}, the reference ${REFS[polls]} for ${REFS[messages]}"
+# hv-fcopyd's reader thread waits in read(), as the device is made for: no
+# poll per message (on the loop it was one or two per message).
+[ "${OURS[messages]}" -gt 100 ] || hv_fail "the scenario made only ${OURS[messages]} messages"
+[ $((OURS[polls] * 100)) -lt "${OURS[messages]}" ] ||
+	hv_fail "hv-fcopyd polled ${OURS[polls]} times for ${OURS[messages]} messages"
 
 # --- hv-fcopyd with a copy open: while the host streams a copy it waits for
-# the next request in read(), not in its loop (daemon-chardev.h); it still
+# the next request in read() on its reader thread (daemon-chardev.h); it still
 # keeps its status file current while the host is silent, reloads on
 # SIGHUP (the copy goes on) and stops at once on SIGTERM -------------------
 status_field() { # key [subkey]: from hv-fcopyd's status file in the world
@@ -164,7 +176,7 @@ report() { # key why ours ref
 	named=$((named + 1))
 }
 for key in $(printf '%s\n' "${!OURS[@]}" "${!REFS[@]}" | sort -u); do
-	case $key in big.seconds) continue ;; esac
+	case $key in big.seconds | polls | messages) continue ;; esac
 	o=${OURS[$key]-unset} r=${REFS[$key]-unset}
 	[ "$o" = "$r" ] && continue
 	# Paths that name the daemon are the same place.

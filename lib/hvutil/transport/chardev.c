@@ -145,6 +145,13 @@ void hv_chardev_set_io(struct hv_chardev *c, const struct hv_chardev_io *io, voi
 	c->io_userdata = io ? userdata : NULL;
 }
 
+const struct hv_chardev_io *hv_chardev_get_io(const struct hv_chardev *c, void **ret_userdata)
+{
+	if (ret_userdata)
+		*ret_userdata = c->io_userdata;
+	return c->io;
+}
+
 void hv_chardev_set_callbacks(struct hv_chardev *c, const struct hv_chardev_callbacks *cb, void *userdata)
 {
 	if (cb)

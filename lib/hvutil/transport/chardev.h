@@ -92,6 +92,8 @@ struct hv_chardev *hv_chardev_free(struct hv_chardev *c);
 
 /* Defaults: hv_chardev_io_system; no callbacks. */
 void hv_chardev_set_io(struct hv_chardev *c, const struct hv_chardev_io *io, void *userdata);
+/* The vtable in use and its userdata (so an adapter can wrap it). */
+const struct hv_chardev_io *hv_chardev_get_io(const struct hv_chardev *c, void **ret_userdata);
 void hv_chardev_set_callbacks(struct hv_chardev *c, const struct hv_chardev_callbacks *cb, void *userdata);
 
 /*
