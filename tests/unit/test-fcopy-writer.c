@@ -5,8 +5,8 @@
  * target appears only at COMPLETE and whole, an existing target survives
  * everything but a completed OVER_WRITE copy, CREATE_PATH, modes and
  * owners, write failures (file too large, disk full in a private tmpfs),
- * reserving the announced size, gathered sequential writes, names the
- * host may send.  Everything happens in a temporary directory:
+ * reserving the announced size, gathered sequential writes, big copies
+ * past the page cache, names the host may send.  Everything happens in a temporary directory:
  * T/root is the one root, T/outside what must never be touched.
  */
 #include <criterion/criterion.h>
@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -584,4 +585,62 @@ Test(fcopy_writer, bad_options)
 	o.file_mode = 04755;
 	cr_assert_eq(hv_fcopy_writer_new(&o, &bw), -EINVAL, "no set-id bits from the configuration");
 	cr_assert_null(bw);
+}
+
+/* A big copy (announced >= 8 MiB) goes past the page cache where the file
+ * system has O_DIRECT: afterwards at most the last piece (1 MiB) is in
+ * memory, where a copy through the page cache leaves all of it.  The length
+ * set at START is put right when the host sent less than it announced. */
+Test(fcopy_writer, big_copies_bypass_the_page_cache)
+{
+	const size_t size = 16 * 1024 * 1024 + 100, announced = 20 * 1024 * 1024;
+	const char *dest = pathf("%s/dest", root);
+	unsigned char *src = malloc(size), *got = malloc(size), *map;
+	unsigned char *vec = malloc(size / 4096 + 2);
+	size_t resident = 0, pages = (size + 4095) / 4096;
+	unsigned seed = 777;
+	bool direct;
+	struct stat st;
+	int fd;
+
+	cr_assert(src && got && vec);
+	for (size_t i = 0; i < size; i++)
+		src[i] = (unsigned char)((seed = seed * 1103515245u + 12345u) >> 16);
+	/* Does this file system have direct I/O at all? */
+	fd = open(pathf("%s/probe", dest), O_WRONLY | O_CREAT | O_DIRECT | O_CLOEXEC, 0600);
+	direct = fd >= 0;
+	cr_assert(direct || errno == EINVAL, "probe: %m");
+	if (fd >= 0) {
+		close(fd);
+		unlink(pathf("%s/probe", dest));
+	}
+
+	cr_assert_eq(hv_fcopy_writer_start(w, dest, "big", 0), 0);
+	cr_assert_eq(hv_fcopy_writer_reserve(w, announced), 0);
+	for (size_t off = 0; off < size; off += HV_FCOPY_DATA_FRAGMENT)
+		cr_assert_eq(hv_fcopy_writer_write(w, off, src + off, HV_MIN(size - off, (size_t)HV_FCOPY_DATA_FRAGMENT)),
+			     0);
+	cr_assert_eq(hv_fcopy_writer_complete(w), 0);
+
+	fd = open(pathf("%s/big", dest), O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(fstat(fd, &st), 0);
+	cr_assert_eq((size_t)st.st_size, size, "as long as the data, not as announced (%zu)", announced);
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	cr_assert_neq(map, MAP_FAILED);
+	cr_assert_eq(mincore(map, size, vec), 0);
+	for (size_t i = 0; i < pages; i++)
+		resident += vec[i] & 1;
+	munmap(map, size);
+	cr_assert_eq(pread(fd, got, size, 0), (ssize_t)size);
+	close(fd);
+	cr_assert_eq(memcmp(src, got, size), 0, "the file is what was written");
+	if (direct)
+		cr_assert_leq(resident, 1024 * 1024 / 4096 + 1,
+			      "%zu of %zu pages in the page cache: the copy did not go past it", resident, pages);
+	else
+		cr_log_warn("no O_DIRECT on %s: the copy went through the page cache (%zu pages)", dest, resident);
+	free(src);
+	free(got);
+	free(vec);
 }

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/aio_abi.h>
 #include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,21 @@
  * mid-page, and small enough to stay in the CPU's cache (1 MiB pieces
  * measured slower: the copy into the page cache then reads from memory). */
 #define WRITE_BUFFER_SIZE (64 * 1024)
+/* A copy announced at this size or more bypasses the page cache (O_DIRECT,
+ * where the file system has it), in pieces of DIRECT_BUFFER_SIZE at offsets
+ * aligned to DIRECT_ALIGN: a big copy neither fills the guest's memory with
+ * pages nobody will read nor pays for allocating them, and its data is on
+ * the device when each write returns, so COMPLETE's fsync has only
+ * metadata left.  Each piece is written asynchronously (Linux AIO) from one
+ * of two buffers while the next fills the other, so the device's time
+ * overlaps the host's next messages instead of adding to them; at most one
+ * write is in flight, and it is waited for before anything else touches
+ * the file.  Without AIO the writes are synchronous.  The last piece, and
+ * any write that does not fit the alignment, goes through the page cache
+ * (the descriptor drops O_DIRECT for the rest of the copy). */
+#define DIRECT_MIN_SIZE (8 * 1024 * 1024)
+#define DIRECT_BUFFER_SIZE (1024 * 1024)
+#define DIRECT_ALIGN 4096
 /* Writeback of what was written is started every so many bytes
  * (write-behind), so the fsync at COMPLETE has at most this much left. */
 #define WRITEBACK_CHUNK (8 * 1024 * 1024)
@@ -54,9 +70,15 @@ struct copy {
 	int dir_fd;
 	int fd;
 	uint32_t flags;
+	bool direct;      /* c->fd has O_DIRECT */
+	aio_context_t aio; /* direct mode's asynchronous writes; 0: none */
+	bool in_flight;    /* cb is submitted, its completion not collected */
+	struct iocb cb;
 	uint64_t buf_off; /* where the buffered run starts in the file */
 	size_t buf_len;   /* bytes of it in the writer's buffer */
 	uint64_t wb_start, wb_end; /* written, writeback not started yet */
+	uint64_t end;              /* the end of the furthest write: the file's length */
+	bool sized;                /* the length was set at START (direct mode) */
 	char *name;
 	char *temp;   /* NULL once renamed into place */
 	char *target; /* "/dir/name" for messages */
@@ -72,7 +94,8 @@ struct hv_fcopy_writer {
 	gid_t gid;
 	bool no_openat2;
 	unsigned temp_counter;
-	uint8_t *buf; /* WRITE_BUFFER_SIZE, allocated at the first WRITE */
+	uint8_t *buf;   /* DIRECT_BUFFER_SIZE, DIRECT_ALIGN aligned, allocated at the first WRITE */
+	uint8_t *spare; /* the same: the one being written while buf fills */
 	struct copy copy;
 };
 
@@ -346,8 +369,13 @@ static int create_temp(struct hv_fcopy_writer *w, int dir_fd, const char *name, 
 
 /* ---- the copy ---- */
 
+static int finish_in_flight(struct copy *c);
+
 static void copy_end(struct copy *c)
 {
+	(void)finish_in_flight(c); /* whatever it says: the file goes */
+	if (c->aio)
+		(void)syscall(SYS_io_destroy, c->aio);
 	c->fd = hv_safe_close(c->fd);
 	if (c->temp && c->dir_fd >= 0 && unlinkat(c->dir_fd, c->temp, 0) < 0 && errno != ENOENT)
 		hv_log_debug_errno(hv_negative_errno(), "fcopy: cannot remove %s: %m", c->temp);
@@ -430,8 +458,28 @@ int hv_fcopy_writer_reserve(struct hv_fcopy_writer *w, uint64_t size)
 		copy_end(c);
 		return -EFBIG;
 	}
-	/* KEEP_SIZE: the file still grows only with the data written. */
-	r = HV_RET_NERRNO(fallocate(c->fd, FALLOC_FL_KEEP_SIZE, 0, (off_t)size));
+	if (size >= DIRECT_MIN_SIZE) {
+		int fl = fcntl(c->fd, F_GETFL);
+
+		/* EINVAL: a file system without direct I/O (tmpfs before 6.6,
+		 * many FUSE ones): the page cache it is. */
+		c->direct = fl >= 0 && fcntl(c->fd, F_SETFL, fl | O_DIRECT) == 0;
+		if (!c->direct)
+			hv_log_debug_errno(hv_negative_errno(), "fcopy: no direct I/O for %s, using the page cache: %m",
+					   c->target);
+		else if (syscall(SYS_io_setup, 1, &c->aio) < 0) {
+			c->aio = 0;
+			hv_log_debug_errno(hv_negative_errno(), "fcopy: no AIO, writing %s synchronously: %m",
+					   c->target);
+		}
+	}
+	/* KEEP_SIZE: the file still grows only with the data written.  In
+	 * direct mode the length is set now, and put right at COMPLETE: ext4
+	 * (for one) waits for a direct write that extends the file, so only
+	 * writes inside it run while the next piece fills. */
+	r = HV_RET_NERRNO(fallocate(c->fd, c->direct ? 0 : FALLOC_FL_KEEP_SIZE, 0, (off_t)size));
+	if (r >= 0 && c->direct)
+		c->sized = true;
 	if (r == -EOPNOTSUPP || r == -ENOSYS || r == -EINVAL) {
 		hv_log_debug_errno(r, "fcopy: cannot reserve %" PRIu64 " bytes for %s, writing without: %m", size,
 				   c->target);
@@ -451,6 +499,77 @@ static void start_writeback(struct copy *c)
 	c->wb_start = c->wb_end;
 }
 
+/* Drop O_DIRECT: this copy goes on through the page cache. */
+static void stop_direct(struct copy *c)
+{
+	int fl = fcntl(c->fd, F_GETFL);
+
+	if (fl < 0 || fcntl(c->fd, F_SETFL, fl & ~O_DIRECT) < 0)
+		hv_log_debug_errno(hv_negative_errno(), "fcopy: cannot clear O_DIRECT on %s: %m", c->target);
+	c->direct = false;
+}
+
+/* Collect the write in flight.  A short one (a full disk, say) has its
+ * rest written through the page cache, which tells the real error; so
+ * does one the file system refused for its alignment (EINVAL).  The
+ * buffer is intact: it is refilled only after this. */
+static int finish_in_flight(struct copy *c)
+{
+	struct io_event ev;
+	uint64_t done;
+	long n;
+
+	if (!c->in_flight)
+		return 0;
+	do
+		n = syscall(SYS_io_getevents, c->aio, 1, 1, &ev, NULL);
+	while (n < 0 && errno == EINTR);
+	c->in_flight = false;
+	if (n < 0)
+		return hv_negative_errno();
+	if (n != 1)
+		return -EIO;
+	if (ev.res < 0 && ev.res != -EINVAL)
+		return (int)ev.res;
+	done = ev.res < 0 ? 0 : (uint64_t)ev.res;
+	if (done >= c->cb.aio_nbytes)
+		return 0;
+	stop_direct(c);
+	return hv_pwrite_all(c->fd, (const uint8_t *)(uintptr_t)c->cb.aio_buf + done, c->cb.aio_nbytes - done,
+			     (off_t)(c->cb.aio_offset + done));
+}
+
+/* Start writing buf[0, len) at off; 0: in flight, < 0: write it yourself. */
+static int submit(struct hv_fcopy_writer *w, uint64_t off, size_t len)
+{
+	struct copy *c = &w->copy;
+	struct iocb *list[1] = { &c->cb };
+	uint8_t *b;
+
+	if (!c->aio)
+		return -EOPNOTSUPP;
+	if (!w->spare) {
+		w->spare = aligned_alloc(DIRECT_ALIGN, DIRECT_BUFFER_SIZE);
+		if (!w->spare)
+			return -ENOMEM;
+	}
+	c->cb = (struct iocb){
+		.aio_lio_opcode = IOCB_CMD_PWRITE,
+		.aio_fildes = (uint32_t)c->fd,
+		.aio_buf = (uint64_t)(uintptr_t)w->buf,
+		.aio_nbytes = len,
+		.aio_offset = (int64_t)off,
+	};
+	if (syscall(SYS_io_submit, c->aio, 1, list) != 1)
+		return hv_negative_errno();
+	c->in_flight = true;
+	/* The next piece fills the other buffer. */
+	b = w->buf;
+	w->buf = w->spare;
+	w->spare = b;
+	return 0;
+}
+
 /* Write the buffered run and start its writeback (so the fsync at
  * COMPLETE has little left to do); the buffer is empty afterwards. */
 static int flush(struct hv_fcopy_writer *w)
@@ -460,10 +579,24 @@ static int flush(struct hv_fcopy_writer *w)
 	size_t len = c->buf_len;
 	int r;
 
-	if (len == 0)
-		return 0;
+	/* Also when there is nothing new: COMPLETE waits for the last piece. */
+	r = finish_in_flight(c);
+	if (r < 0 || len == 0)
+		return r;
 	c->buf_len = 0;
 	c->buf_off = off + len;
+	if (c->direct) {
+		if (off % DIRECT_ALIGN == 0 && len % DIRECT_ALIGN == 0) {
+			if (submit(w, off, len) == 0)
+				return 0;
+			r = hv_pwrite_all(c->fd, w->buf, len, (off_t)off);
+			if (r != -EINVAL)
+				return r;
+			/* The file system wants another alignment after all. */
+		}
+		if (c->direct)
+			stop_direct(c);
+	}
 	r = hv_pwrite_all(c->fd, w->buf, len, (off_t)off);
 	if (r < 0)
 		return r;
@@ -484,10 +617,15 @@ static int gather(struct hv_fcopy_writer *w, uint64_t offset, const uint8_t *dat
 	struct copy *c = &w->copy;
 	int r;
 
+	size_t piece = c->direct ? DIRECT_BUFFER_SIZE : WRITE_BUFFER_SIZE;
+
 	if (!w->buf) {
-		w->buf = malloc(WRITE_BUFFER_SIZE);
-		if (!w->buf) /* write through, unbuffered */
+		w->buf = aligned_alloc(DIRECT_ALIGN, DIRECT_BUFFER_SIZE);
+		if (!w->buf) { /* write through, unbuffered */
+			if (c->direct)
+				stop_direct(c);
 			return hv_pwrite_all(c->fd, data, size, (off_t)offset);
+		}
 	}
 	if (c->buf_len > 0 && offset != c->buf_off + c->buf_len) {
 		r = flush(w);
@@ -497,13 +635,13 @@ static int gather(struct hv_fcopy_writer *w, uint64_t offset, const uint8_t *dat
 	if (c->buf_len == 0)
 		c->buf_off = offset;
 	while (size > 0) {
-		size_t n = HV_MIN(size, WRITE_BUFFER_SIZE - c->buf_len);
+		size_t n = HV_MIN(size, piece - c->buf_len);
 
 		memcpy(w->buf + c->buf_len, data, n);
 		c->buf_len += n;
 		data += n;
 		size -= n;
-		if (c->buf_len == WRITE_BUFFER_SIZE) {
+		if (c->buf_len == piece) {
 			r = flush(w);
 			if (r < 0)
 				return r;
@@ -525,9 +663,12 @@ int hv_fcopy_writer_write(struct hv_fcopy_writer *w, uint64_t offset, const void
 		r = -EFBIG;
 	else
 		r = gather(w, offset, data, size);
-	if (r < 0)
+	if (r < 0) {
 		copy_end(c);
-	return r;
+		return r;
+	}
+	c->end = HV_MAX(c->end, offset + size);
+	return 0;
 }
 
 /* Rename without replacing: renameat2(RENAME_NOREPLACE), else link +
@@ -559,6 +700,14 @@ int hv_fcopy_writer_complete(struct hv_fcopy_writer *w)
 	if (!c->open)
 		return -EBADF;
 	r = flush(w);
+	if (r >= 0 && c->sized) {
+		struct stat st;
+
+		/* The host may have sent less than it announced. */
+		r = HV_RET_NERRNO(fstat(c->fd, &st));
+		if (r >= 0 && (uint64_t)st.st_size != c->end)
+			r = HV_RET_NERRNO(ftruncate(c->fd, (off_t)c->end));
+	}
 	/* Mode before owner, as in make_dir(). */
 	if (r >= 0)
 		r = HV_RET_NERRNO(fchmod(c->fd, w->file_mode));
@@ -634,6 +783,7 @@ struct hv_fcopy_writer *hv_fcopy_writer_free(struct hv_fcopy_writer *w)
 	}
 	free(w->roots);
 	free(w->buf);
+	free(w->spare);
 	free(w);
 	return NULL;
 }

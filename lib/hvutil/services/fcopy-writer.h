@@ -105,7 +105,10 @@ int hv_fcopy_writer_start(struct hv_fcopy_writer *w, const char *dir, const char
 /*
  * Reserve size bytes for the open copy (fallocate with FALLOC_FL_KEEP_SIZE).
  * 0 also when the file system cannot (nothing reserved); -ENOSPC, -EDQUOT,
- * -EFBIG and other failures cancel the copy.
+ * -EFBIG and other failures cancel the copy.  From 8 MiB on, the copy goes
+ * past the page cache where the file system allows O_DIRECT: the length is
+ * set now (and put right at COMPLETE), the data written 1 MiB at a time,
+ * asynchronously (see fcopy-writer.c).
  */
 int hv_fcopy_writer_reserve(struct hv_fcopy_writer *w, uint64_t size);
 /* WRITE: size bytes at offset into the temporary file (gathered when they
