@@ -15,7 +15,8 @@ hvsim_need
 [ -x "$HV_BUILDDIR/hv-fcopyd" ] || hv_skip "$HV_BUILDDIR/hv-fcopyd not built"
 [ -x "$HV_BUILDDIR/bench/fcopy-null-responder" ] || hv_skip "bench/fcopy-null-responder not built"
 [ -x /usr/sbin/hv_fcopy_daemon ] || hv_skip "/usr/sbin/hv_fcopy_daemon missing (Debian package hyperv-daemons)"
-[ -w /sys/class/zram-control/hot_add ] || hv_skip "no zram devices (modprobe zram)"
+[ -e /dev/loop-control ] || hv_skip "no loop devices (modprobe loop)"
+hv_need_prog losetup "util-linux"
 hv_need_prog mkfs.ext4 "e2fsprogs"
 hv_need_prog taskset "util-linux"
 hv_need_prog python3 "python3"
@@ -25,6 +26,7 @@ rc=0
 out=$("$HV_SRCDIR/bench/fcopy" --quick --size 16M "$HV_BUILDDIR" 2>&1) || rc=$?
 hv_assert_eq 0 "$rc" "bench/fcopy exit status (output: $out)"
 hv_assert_contains "$out" "bench/fcopy: 16 MiB of random data per copy, median of 1" "the title"
+hv_assert_contains "$out" "ext4 on loop" "the destination's device"
 grep -Eq '^  column +MiB/s +CPU s/GiB +errors$' <<<"$out" || hv_fail "no table header in: $out"
 for c in $COLUMNS_ALL; do
 	line=$(grep -E "^  $c " <<<"$out") || hv_fail "no row for $c in: $out"
