@@ -92,7 +92,7 @@ static void help(void)
 	      "  fcopy complete | fcopy cancel\n"
 	      "  fcopy send [--overwrite] [--create-path] [--cancel-after N] LOCALFILE GUESTPATH\n"
 	      "                                          a whole copy, every answer and the rate\n"
-	      "  rescind DEVICE | offer DEVICE           a uio device goes away / comes back\n"
+	      "  rescind DEVICE | offer DEVICE           a device (uio or char) goes away / comes back\n"
 	      "  raw kvp|vss|fcopy HEX                   any IC payload; prints the answer in hex\n"
 	      "  ping\n",
 	      stdout);

@@ -36,6 +36,7 @@ struct node {
 	struct fuse_pollhandle *ph;
 	pid_t opener;
 	uint64_t polls;
+	bool rescinded; /* the node is gone until the device is offered again */
 };
 
 struct hvsim_fuse {
@@ -50,7 +51,7 @@ static struct node *node_of(struct hvsim_fuse *f, fuse_ino_t ino)
 {
 	if (ino < INO_FIRST_NODE || ino >= INO_FIRST_NODE + _HVSIM_CDEV_MAX)
 		return NULL;
-	if (!f->nodes[ino - INO_FIRST_NODE].cdev)
+	if (!f->nodes[ino - INO_FIRST_NODE].cdev || f->nodes[ino - INO_FIRST_NODE].rescinded)
 		return NULL;
 	if (hvsim_now_ms() < f->appear_at)
 		return NULL;
@@ -414,6 +415,31 @@ unsigned hvsim_fuse_waiting_readers(const struct hvsim_fuse *f, enum hvsim_cdev_
 	if (!f || k < 0 || k >= _HVSIM_CDEV_MAX)
 		return 0;
 	return hvsim_fuse_queue_length(&f->nodes[k].readers);
+}
+
+int hvsim_fuse_set_offered(struct hvsim_fuse *f, enum hvsim_cdev_kind k, bool offered, uint64_t now_ms)
+{
+	struct node *n;
+
+	if (!f || k < 0 || k >= _HVSIM_CDEV_MAX || !f->nodes[k].cdev)
+		return -ENODEV;
+	n = &f->nodes[k];
+	if (n->rescinded == !offered)
+		return -EALREADY;
+	n->rescinded = !offered;
+	if (offered)
+		return 0;
+	/* hvutil_transport_destroy(): the transport goes, with whatever the
+	 * host was waiting for; a blocked read gets EBADF, a poller POLLHUP. */
+	hvsim_cdev_release(n->cdev, now_ms);
+	hvsim_fuse_queue_cancel(&n->readers, NULL, EBADF);
+	notify_poll(n);
+	return 0;
+}
+
+bool hvsim_fuse_is_offered(const struct hvsim_fuse *f, enum hvsim_cdev_kind k)
+{
+	return f && k >= 0 && k < _HVSIM_CDEV_MAX && f->nodes[k].cdev && !f->nodes[k].rescinded;
 }
 
 uint64_t hvsim_fuse_polls(const struct hvsim_fuse *f, enum hvsim_cdev_kind k)

@@ -48,3 +48,10 @@ unsigned hvsim_fuse_waiting_readers(const struct hvsim_fuse *f, enum hvsim_cdev_
 /* poll() calls on node k since the start (each a FUSE round trip here, a
  * function call in the kernel): how a daemon waits shows in this. */
 uint64_t hvsim_fuse_polls(const struct hvsim_fuse *f, enum hvsim_cdev_kind k);
+/* The host rescinds (offered false) or offers again the device of node k:
+ * as the kernel destroys the util transport and deregisters the node, the
+ * node disappears (ENOENT), blocked reads get EBADF, the model is released;
+ * offered again, the node is back and can be opened and registered anew.
+ * -EALREADY when it is so already, -ENODEV when the world has no such node. */
+int hvsim_fuse_set_offered(struct hvsim_fuse *f, enum hvsim_cdev_kind k, bool offered, uint64_t now_ms);
+bool hvsim_fuse_is_offered(const struct hvsim_fuse *f, enum hvsim_cdev_kind k);

@@ -154,6 +154,7 @@ static json_object *device_status(struct runtime *rt, enum hvsim_cdev_kind k)
 	add_u64(o, "pending_message_bytes", hvsim_cdev_pending(c));
 	add_u64(o, "blocked_reads", hvsim_fuse_waiting_readers(rt->fuse, k));
 	add_u64(o, "polls", hvsim_fuse_polls(rt->fuse, k));
+	json_object_object_add(o, "rescinded", json_object_new_boolean(!hvsim_fuse_is_offered(rt->fuse, k)));
 	add_u64(o, "host_queued", hvsim_cdev_host_queued(c));
 	if (hvsim_cdev_negotiated(c, &fw, &srv)) {
 		snprintf(v, sizeof(v), "%u.%u", fw.major, fw.minor);
@@ -203,6 +204,45 @@ static void reply_status(struct runtime *rt, struct hvsim_control_conn *conn)
 	json_object_object_add(o, "uio", hvsim_uio_world_status(rt->uio));
 	json_object_object_add(o, "vss_world", hvsim_vss_world_describe(rt->vss));
 	hvsim_control_reply(conn, o);
+}
+
+/* rescind/offer of a char device (kvp, vss, fcopy); false: not one. */
+static bool cdev_offer_request(struct runtime *rt, struct hvsim_control_conn *conn, const char *cmd,
+			       json_object *req)
+{
+	bool offer = strcmp(cmd, "offer") == 0;
+	const char *name = NULL;
+	enum hvsim_cdev_kind k;
+	char node[64];
+	json_object *o, *v;
+	int r;
+
+	if (!offer && strcmp(cmd, "rescind") != 0)
+		return false;
+	if (json_object_object_get_ex(req, "device", &v))
+		name = json_object_get_string(v);
+	if (!name)
+		return false;
+	k = hvsim_cdev_kind_from_string(name);
+	if (k < 0 || !rt->cdevs[k])
+		return false; /* perhaps a uio device */
+	r = hvsim_fuse_set_offered(rt->fuse, k, offer, hvsim_now_ms());
+	if (r == -EALREADY) {
+		hvsim_control_reply_error(conn, "%s: device '%s' is %s already", cmd, name, offer ? "offered" : "rescinded");
+		return true;
+	}
+	if (r < 0) {
+		hvsim_control_reply_error(conn, "%s of '%s' failed: %s", cmd, name, hv_strerror(r));
+		return true;
+	}
+	snprintf(node, sizeof(node), "/dev/vmbus/%s", hvsim_cdev_kind_node_name(k));
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(true));
+	json_object_object_add(o, "device", json_object_new_string(hvsim_cdev_kind_to_string(k)));
+	json_object_object_add(o, "node", json_object_new_string(node));
+	json_object_object_add(o, "present", json_object_new_boolean(offer));
+	hvsim_control_reply(conn, o);
+	return true;
 }
 
 static void reply_registered(struct hvsim_control_conn *conn, enum hvsim_cdev_kind k, bool ok)
@@ -318,6 +358,8 @@ static void on_request(struct hvsim_control_conn *conn, json_object *req, int fd
 		return;
 	}
 	hv_safe_close(fd);
+	if (cdev_offer_request(rt, conn, cmd, req))
+		return;
 	if (hvsim_uio_world_request(rt->uio, conn, cmd, req))
 		return;
 	hvsim_control_reply_error(conn, "unknown cmd '%s'", cmd);

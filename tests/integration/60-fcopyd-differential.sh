@@ -39,6 +39,9 @@
 # tests/integration/fcopy-lib.sh.  HV_FCOPY_BIG=SIZE changes the big file
 # (1G takes about 20-30 s per daemon with a sanitizer build);
 # HV_FCOPY_DUMP=1 prints every result of both daemons.
+# Then hv-fcopyd alone: how it waits for the device's messages (no poll per
+# message), a copy open across SIGHUP and SIGTERM, and the device rescinded
+# mid-copy and offered again.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/hvsim-lib.sh"
 . "$(dirname "$0")/fcopy-lib.sh"
@@ -139,6 +142,31 @@ hv_assert_eq 0 "$rc" "SIGTERM during a copy: exit status"
 [ "$ms" -lt 1000 ] || hv_fail "SIGTERM during a copy: hv-fcopyd took $ms ms to exit"
 hv_assert_eq 0 "$(find "$D" -name '.*.hvfcopy-*' | wc -l)" "SIGTERM during a copy: the temporary file is removed"
 hv_assert_eq "$(cat "$T/old")" "$(cat "$D/held")" "SIGTERM during a copy: the old target is untouched"
+
+# --- the device rescinded while a copy is open and offered again: the
+# reader ends (EBADF, then ENOENT on reopen), the copy is given up, the loop
+# waits for the node and starts a new reader once it is back -------------
+no_temps() { [ "$(find "$D" -name '.*.hvfcopy-*' | wc -l)" = 0 ]; }
+cp "$T/old" "$D/held"
+hvsim_bg_in "$FCOPYD" --config "$T/hvutils.conf"
+PID=$HV_LAST_PID
+hvsim_host wait-registered fcopy --timeout 20 || hv_fail "hv-fcopyd did not register for the rescind"
+hv_assert_eq HV_S_OK "$(hvsim_host fcopy start --flags 1 --size 12 "$D" held)" "rescind: START"
+hv_assert_eq HV_S_OK "$(hvsim_host fcopy write --offset 0 "new ")" "rescind: WRITE"
+hv_assert_eq "fcopy rescinded: gone" "$(hvsim_host rescind fcopy)" "rescind of the char device"
+hvsim_wait_field 10 fcopy open false || hv_fail "rescind: hv-fcopyd still holds the device"
+hv_wait_for 10 no_temps || hv_fail "rescind: the temporary file is still there"
+hv_assert_eq "$(cat "$T/old")" "$(cat "$D/held")" "rescind: the old target is untouched"
+kill -0 "$PID" 2>/dev/null || hv_fail "hv-fcopyd exited at the rescind"
+hv_assert_eq "fcopy offered: /dev/vmbus/hv_fcopy" "$(hvsim_host offer fcopy)" "re-offer of the char device"
+hvsim_host wait-registered fcopy --timeout 10 || hv_fail "hv-fcopyd did not register again after the re-offer"
+hv_assert_eq HV_S_OK "$(hvsim_host fcopy start --flags 1 --size 12 "$D" held)" "after the re-offer: START"
+hv_assert_eq HV_S_OK "$(hvsim_host fcopy write --offset 0 "new contents")" "after the re-offer: WRITE"
+hv_assert_eq HV_S_OK "$(hvsim_host fcopy complete)" "after the re-offer: COMPLETE"
+hv_assert_eq "new contents" "$(cat "$D/held")" "the copy after the re-offer"
+kill -TERM "$PID"
+rc=0; wait "$PID" || rc=$?
+hv_assert_eq 0 "$rc" "hv-fcopyd's exit status after the re-offer"
 
 if [ -n "${HV_FCOPY_DUMP:-}" ]; then
 	for key in $(printf '%s\n' "${!OURS[@]}" "${!REFS[@]}" | sort -u); do
