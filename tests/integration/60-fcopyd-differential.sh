@@ -118,12 +118,15 @@ status_is() { # value key [subkey]
 	[ "$(status_field "$@")" = "$want" ]
 }
 D=$T/ours/d
-cp "$T/old" "$D/held"
-hvsim_bg_in "$FCOPYD" --config "$T/hvutils.conf"
-PID=$HV_LAST_PID
-hvsim_host wait-registered fcopy --timeout 20 || hv_fail "hv-fcopyd did not register again"
-hv_assert_eq HV_S_OK "$(hvsim_host fcopy start --flags 1 --size 12 "$D" held)" "open copy: START"
-hv_assert_eq HV_S_OK "$(hvsim_host fcopy write --offset 0 "new ")" "open copy: WRITE"
+open_held_copy() { # what: hv-fcopyd started again (PID), a copy over D/held open, 4 bytes written
+	cp "$T/old" "$D/held"
+	hvsim_bg_in "$FCOPYD" --config "$T/hvutils.conf"
+	PID=$HV_LAST_PID
+	hvsim_host wait-registered fcopy --timeout 20 || hv_fail "$1: hv-fcopyd did not register again"
+	hv_assert_eq HV_S_OK "$(hvsim_host fcopy start --flags 1 --size 12 "$D" held)" "$1: START"
+	hv_assert_eq HV_S_OK "$(hvsim_host fcopy write --offset 0 "new ")" "$1: WRITE"
+}
+open_held_copy "open copy"
 hv_wait_for 5 status_is 4 current bytes || hv_fail "the status file does not show the open copy"
 kill -HUP "$PID"
 hv_assert_eq HV_S_OK "$(hvsim_host fcopy write --offset 4 "contents")" "open copy: WRITE after SIGHUP"
@@ -147,12 +150,7 @@ hv_assert_eq "$(cat "$T/old")" "$(cat "$D/held")" "SIGTERM during a copy: the ol
 # reader ends (EBADF, then ENOENT on reopen), the copy is given up, the loop
 # waits for the node and starts a new reader once it is back -------------
 no_temps() { [ "$(find "$D" -name '.*.hvfcopy-*' | wc -l)" = 0 ]; }
-cp "$T/old" "$D/held"
-hvsim_bg_in "$FCOPYD" --config "$T/hvutils.conf"
-PID=$HV_LAST_PID
-hvsim_host wait-registered fcopy --timeout 20 || hv_fail "hv-fcopyd did not register for the rescind"
-hv_assert_eq HV_S_OK "$(hvsim_host fcopy start --flags 1 --size 12 "$D" held)" "rescind: START"
-hv_assert_eq HV_S_OK "$(hvsim_host fcopy write --offset 0 "new ")" "rescind: WRITE"
+open_held_copy rescind
 hv_assert_eq "fcopy rescinded: gone" "$(hvsim_host rescind fcopy)" "rescind of the char device"
 hvsim_wait_field 10 fcopy open false || hv_fail "rescind: hv-fcopyd still holds the device"
 hv_wait_for 10 no_temps || hv_fail "rescind: the temporary file is still there"
