@@ -146,7 +146,10 @@ struct hv_daemon_chardev {
 	int reader_result; /* the reader's last word, read after the join */
 	int ended_fd;      /* eventfd: the reader has ended */
 	sd_event_source *ended_source;
-	sd_event_source *status_tick;
+	int busy_fd;       /* eventfd: messages come again after a quiet second */
+	sd_event_source *busy_source;
+	sd_event_source *status_tick; /* armed only while messages come */
+	atomic_bool ticking;          /* status_tick is armed or about to be */
 	_Atomic uint64_t handled;
 	atomic_bool stopping; /* the loop wants the reader gone */
 	atomic_bool in_read;  /* the reader waits (or is about to wait) for the kernel */
@@ -358,7 +361,11 @@ static void *reader_main(void *userdata)
 		}
 		r = hv_chardev_dispatch(dc->chardev);
 		if (r > 0) {
-			atomic_fetch_add_explicit(&dc->handled, 1, memory_order_relaxed);
+			atomic_fetch_add(&dc->handled, 1);
+			/* The first message after a quiet spell wakes the loop's
+			 * status tick; the others only count. */
+			if (!atomic_load(&dc->ticking) && !atomic_exchange(&dc->ticking, true))
+				(void)eventfd_write(dc->busy_fd, 1);
 			continue;
 		}
 		if (r == 0)
@@ -414,22 +421,61 @@ static int on_reader_ended(sd_event_source *s, int fd, uint32_t revents, void *u
 	return r < 0 ? hv_daemon_exit(dc->daemon, r) : 0;
 }
 
-/* The reader cannot touch the loop: the status file learns of its work here. */
+/*
+ * The reader cannot touch the loop: the status file learns of its work from
+ * a tick on the loop, once a second while messages come.  A quiet second
+ * stops the tick (an idle daemon does not wake up); the next message starts
+ * it again through busy_fd.
+ */
+static int on_status_tick(sd_event_source *s, uint64_t usec, void *userdata);
+
+static int arm_status_tick(struct hv_daemon_chardev *dc)
+{
+	sd_event *e = hv_daemon_get_event(dc->daemon);
+	uint64_t now;
+	int r;
+
+	r = sd_event_now(e, CLOCK_MONOTONIC, &now);
+	if (r < 0)
+		return r;
+	if (dc->status_tick) {
+		r = sd_event_source_set_time(dc->status_tick, now + HV_USEC_PER_SEC);
+		return r < 0 ? r : sd_event_source_set_enabled(dc->status_tick, SD_EVENT_ONESHOT);
+	}
+	return sd_event_add_time(e, &dc->status_tick, CLOCK_MONOTONIC, now + HV_USEC_PER_SEC, 0, on_status_tick, dc);
+}
+
 static int on_status_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct hv_daemon_chardev *dc = userdata;
-	uint64_t handled = atomic_load_explicit(&dc->handled, memory_order_relaxed);
+	uint64_t handled = atomic_load(&dc->handled);
 	int r;
 
-	if (handled != dc->handled_seen) {
-		dc->handled_seen = handled;
-		hv_daemon_touch_status(dc->daemon);
+	if (handled == dc->handled_seen) {
+		atomic_store(&dc->ticking, false);
+		/* A message that came just now, before the store, found the
+		 * flag still set and did not ask: look once more. */
+		if (atomic_load(&dc->handled) == handled || atomic_exchange(&dc->ticking, true))
+			return 0;
 	}
-	r = sd_event_source_set_time(s, usec + HV_USEC_PER_SEC);
-	if (r >= 0)
-		r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+	dc->handled_seen = atomic_load(&dc->handled);
+	hv_daemon_touch_status(dc->daemon);
+	r = arm_status_tick(dc);
 	if (r < 0)
 		hv_log_debug_errno(r, "Failed to re-arm the status tick: %m");
+	return 0;
+}
+
+static int on_reader_busy(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct hv_daemon_chardev *dc = userdata;
+	eventfd_t v;
+	int r;
+
+	(void)eventfd_read(dc->busy_fd, &v);
+	r = arm_status_tick(dc);
+	if (r < 0)
+		hv_log_debug_errno(r, "Failed to arm the status tick: %m");
 	return 0;
 }
 
@@ -445,17 +491,7 @@ static int reader_start(struct hv_daemon_chardev *dc)
 	if (sigaction(STOP_SIGNAL, &sa, NULL) < 0)
 		return hv_log_err_errno(hv_negative_errno(), "Failed to set up the reader's stop signal: %m");
 	atomic_store(&dc->stopping, false);
-	if (!dc->status_tick) {
-		sd_event *e = hv_daemon_get_event(dc->daemon);
-		uint64_t now;
-
-		r = sd_event_now(e, CLOCK_MONOTONIC, &now);
-		if (r >= 0)
-			r = sd_event_add_time(e, &dc->status_tick, CLOCK_MONOTONIC, now + HV_USEC_PER_SEC, 0,
-					      on_status_tick, dc);
-		if (r < 0)
-			return hv_log_err_errno(r, "Failed to arm the status timer: %m");
-	}
+	atomic_store(&dc->ticking, false);
 	/* Signals are the loop's business, but for the one that stops it. */
 	sigfillset(&all);
 	sigdelset(&all, STOP_SIGNAL);
@@ -480,8 +516,10 @@ struct hv_daemon_chardev *hv_daemon_chardev_free(struct hv_daemon_chardev *dc)
 	if (dc->below)
 		hv_chardev_set_io(dc->chardev, dc->below, dc->below_userdata);
 	sd_event_source_disable_unref(dc->ended_source);
+	sd_event_source_disable_unref(dc->busy_source);
 	sd_event_source_disable_unref(dc->status_tick);
 	hv_safe_close(dc->ended_fd);
+	hv_safe_close(dc->busy_fd);
 	sd_event_source_disable_unref(dc->retry);
 	hv_sd_io_free(dc->io);
 	free(dc);
@@ -503,15 +541,20 @@ static int start(struct hv_daemon *d, struct hv_chardev *c, uint64_t retry_usec,
 	dc->chardev = c;
 	dc->retry_usec = retry_usec > 0 ? retry_usec : 1000000;
 	dc->ended_fd = -EBADF;
+	dc->busy_fd = -EBADF;
 	dc->reader = reader;
 	if (reader) {
 		dc->below = hv_chardev_get_io(c, &dc->below_userdata);
 		hv_chardev_set_io(c, &reader_io, dc);
 		dc->ended_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		r = dc->ended_fd < 0 ? hv_negative_errno() : 0;
+		dc->busy_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+		r = dc->ended_fd < 0 || dc->busy_fd < 0 ? hv_negative_errno() : 0;
 		if (r >= 0)
 			r = sd_event_add_io(hv_daemon_get_event(d), &dc->ended_source, dc->ended_fd, EPOLLIN,
 					    on_reader_ended, dc);
+		if (r >= 0)
+			r = sd_event_add_io(hv_daemon_get_event(d), &dc->busy_source, dc->busy_fd, EPOLLIN,
+					    on_reader_busy, dc);
 	} else {
 		r = hv_sd_io_attach(hv_daemon_get_event(d), &chardev_io_ops, dc, &dc->io);
 	}
@@ -535,9 +578,4 @@ int hv_daemon_chardev_start_reader(struct hv_daemon *d, struct hv_chardev *c, ui
 				   struct hv_daemon_chardev **ret)
 {
 	return start(d, c, retry_usec, true, ret);
-}
-
-uint64_t hv_daemon_chardev_get_handled(const struct hv_daemon_chardev *dc)
-{
-	return dc ? atomic_load_explicit(&dc->handled, memory_order_relaxed) : 0;
 }

@@ -71,6 +71,4 @@ int hv_daemon_chardev_start(struct hv_daemon *d, struct hv_chardev *c, uint64_t 
  */
 int hv_daemon_chardev_start_reader(struct hv_daemon *d, struct hv_chardev *c, uint64_t retry_usec,
 				   struct hv_daemon_chardev **ret);
-/* Messages the reader has handled since the start (0 on the loop). */
-uint64_t hv_daemon_chardev_get_handled(const struct hv_daemon_chardev *dc);
 struct hv_daemon_chardev *hv_daemon_chardev_free(struct hv_daemon_chardev *dc);

@@ -78,7 +78,7 @@ struct copy {
 	size_t buf_len;   /* bytes of it in the writer's buffer */
 	uint64_t wb_start, wb_end; /* written, writeback not started yet */
 	uint64_t end;              /* the end of the furthest write: the file's length */
-	bool sized;                /* the length was set at START (direct mode) */
+	uint64_t sized;            /* the length set at START (direct mode), else 0 */
 	char *name;
 	char *temp;   /* NULL once renamed into place */
 	char *target; /* "/dir/name" for messages */
@@ -479,7 +479,7 @@ int hv_fcopy_writer_reserve(struct hv_fcopy_writer *w, uint64_t size)
 	 * writes inside it run while the next piece fills. */
 	r = HV_RET_NERRNO(fallocate(c->fd, c->direct ? 0 : FALLOC_FL_KEEP_SIZE, 0, (off_t)size));
 	if (r >= 0 && c->direct)
-		c->sized = true;
+		c->sized = size;
 	if (r == -EOPNOTSUPP || r == -ENOSYS || r == -EINVAL) {
 		hv_log_debug_errno(r, "fcopy: cannot reserve %" PRIu64 " bytes for %s, writing without: %m", size,
 				   c->target);
@@ -594,8 +594,7 @@ static int flush(struct hv_fcopy_writer *w)
 				return r;
 			/* The file system wants another alignment after all. */
 		}
-		if (c->direct)
-			stop_direct(c);
+		stop_direct(c);
 	}
 	r = hv_pwrite_all(c->fd, w->buf, len, (off_t)off);
 	if (r < 0)
@@ -700,14 +699,10 @@ int hv_fcopy_writer_complete(struct hv_fcopy_writer *w)
 	if (!c->open)
 		return -EBADF;
 	r = flush(w);
-	if (r >= 0 && c->sized) {
-		struct stat st;
-
-		/* The host may have sent less than it announced. */
-		r = HV_RET_NERRNO(fstat(c->fd, &st));
-		if (r >= 0 && (uint64_t)st.st_size != c->end)
-			r = HV_RET_NERRNO(ftruncate(c->fd, (off_t)c->end));
-	}
+	/* The host may have sent less than it announced (more made the file
+	 * longer by itself). */
+	if (r >= 0 && c->sized > c->end)
+		r = HV_RET_NERRNO(ftruncate(c->fd, (off_t)c->end));
 	/* Mode before owner, as in make_dir(). */
 	if (r >= 0)
 		r = HV_RET_NERRNO(fchmod(c->fd, w->file_mode));
